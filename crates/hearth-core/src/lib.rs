@@ -1,0 +1,52 @@
+//! Hearth's domain types and the narrow traits the rest of the workspace is
+//! written against.
+//!
+//! Data flows through these types in one direction:
+//!
+//! ```text
+//! platform/client ──InboundMessage──▶ Store (durable inbox) ──▶ agent turn
+//!   agent turn ──ChatRequest──▶ Provider ──ChatEvent stream──▶ agent turn
+//!   agent turn ──ChatMessage(s) + OutboundMessage──▶ Store (transcript, outbox)
+//!   outbox ──OutboundMessage──▶ Channel (delivery, idempotent)
+//! ```
+//!
+//! - [`session`]: session keys (`agent:<agentId>:<rest>`) and agent ids.
+//! - [`message`]: chat messages, tool calls and tool specs as the agent sees them.
+//! - [`envelope`]: inbound and outbound messages crossing the pipeline.
+//! - [`provider`]: the streaming model [`Provider`] trait and its error kinds.
+//! - [`store`]: the durable [`Store`] the pipeline is written against.
+//! - [`channel`]: the delivery side of a [`Channel`].
+//!
+//! This crate has no sockets, no SQL and no HTTP framework: anything that
+//! implements these traits can be plugged in (SQLite today, PostgreSQL for
+//! cluster mode; any model API; any chat platform).
+
+pub mod channel;
+pub mod envelope;
+pub mod message;
+pub mod provider;
+pub mod session;
+pub mod store;
+
+pub use channel::{Channel, ChannelError};
+pub use envelope::{InboundMessage, OutboundMessage};
+pub use message::{ChatMessage, Role, ToolCall, ToolSpec};
+pub use provider::{
+    ChatEvent, ChatRequest, ChatStream, Completion, ErrorKind, FinishReason, Provider,
+    ProviderError, Usage,
+};
+pub use session::{AgentId, InvalidId, SessionKey};
+pub use store::{
+    AcceptOutcome, AgentRecord, OutboxItem, RunRecord, RunState, SessionRecord, Store, StoreError,
+    TranscriptEntry, TurnOutcome,
+};
+
+/// Milliseconds since the Unix epoch, the timestamp unit of the wire protocol
+/// and of every stored row.
+pub fn now_ms() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
