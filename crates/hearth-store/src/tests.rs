@@ -1,0 +1,274 @@
+//! Tests of the SQLite store against the `Store` contract.
+
+use crate::{SqliteOptions, SqliteStore, migrations};
+use hearth_core::{
+    AcceptOutcome, AgentId, AgentRecord, ChatMessage, InboundMessage, OutboundMessage, RunState,
+    SessionKey, Store, StoreError, ToolCall, TurnOutcome, Usage,
+};
+
+fn open() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("hearth.db"), SqliteOptions::default()).unwrap();
+    (dir, store)
+}
+
+fn inbound(id: &str, key: &str, text: &str) -> InboundMessage {
+    InboundMessage {
+        id: id.into(),
+        session_key: SessionKey::new(key).unwrap(),
+        agent_id: AgentId::main(),
+        channel: "gateway".into(),
+        text: text.into(),
+        context: vec![],
+        received_at_ms: 1,
+    }
+}
+
+fn outcome(msg: &InboundMessage, reply: &str) -> TurnOutcome {
+    TurnOutcome {
+        state: RunState::Done,
+        transcript: vec![ChatMessage::user(&msg.text), ChatMessage::assistant(reply)],
+        reply: OutboundMessage {
+            idempotency_key: msg.id.clone(),
+            session_key: msg.session_key.clone(),
+            channel: msg.channel.clone(),
+            text: reply.into(),
+        },
+        error: None,
+        usage: Usage {
+            input_tokens: 3,
+            output_tokens: 2,
+        },
+    }
+}
+
+#[tokio::test]
+async fn accept_is_idempotent_by_message_id() {
+    let (_dir, store) = open();
+    let msg = inbound("r1", "agent:main:a", "hi");
+    assert_eq!(store.accept(&msg).await.unwrap(), AcceptOutcome::Accepted);
+    match store.accept(&msg).await.unwrap() {
+        AcceptOutcome::Duplicate(run) => assert_eq!(run.state, RunState::Queued),
+        other => panic!("expected duplicate, got {other:?}"),
+    }
+    assert_eq!(store.unfinished_runs().await.unwrap().len(), 1);
+    let session = store.session(&msg.session_key).await.unwrap().unwrap();
+    assert_eq!(session.agent_id, AgentId::main());
+}
+
+#[tokio::test]
+async fn finish_commits_transcript_outbox_and_state_once() {
+    let (_dir, store) = open();
+    let msg = inbound("r1", "agent:main:a", "hi");
+    store.accept(&msg).await.unwrap();
+    store.mark_running("r1").await.unwrap();
+    let first = store
+        .finish_run("r1", &outcome(&msg, "hello"))
+        .await
+        .unwrap();
+    // Replaying the same finish (crash between commit and ack) changes nothing.
+    let second = store
+        .finish_run("r1", &outcome(&msg, "hello"))
+        .await
+        .unwrap();
+    assert_eq!(first, second);
+    let history = store.history(&msg.session_key, 50).await.unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[1].message.content, "hello");
+    let run = store.run("r1").await.unwrap().unwrap();
+    assert_eq!(
+        (run.state, run.reply.as_deref()),
+        (RunState::Done, Some("hello"))
+    );
+    assert!(store.unfinished_runs().await.unwrap().is_empty());
+    let pending = store.pending_outbox(10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    store.outbox_delivered(pending[0].id).await.unwrap();
+    assert!(store.pending_outbox(10).await.unwrap().is_empty());
+    let session = store.session(&msg.session_key).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            session.message_count,
+            session.input_tokens,
+            session.output_tokens
+        ),
+        (2, 3, 2)
+    );
+}
+
+#[tokio::test]
+async fn unfinished_runs_come_back_in_acceptance_order() {
+    let (_dir, store) = open();
+    for (i, key) in ["agent:main:b", "agent:main:a", "agent:main:b"]
+        .iter()
+        .enumerate()
+    {
+        store
+            .accept(&inbound(&format!("r{i}"), key, "x"))
+            .await
+            .unwrap();
+    }
+    store.mark_running("r0").await.unwrap();
+    let ids: Vec<_> = store
+        .unfinished_runs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids, ["r0", "r1", "r2"]);
+}
+
+#[tokio::test]
+async fn failed_delivery_is_retried_until_given_up() {
+    let (_dir, store) = open();
+    let msg = inbound("r1", "agent:main:a", "hi");
+    store.accept(&msg).await.unwrap();
+    let id = store.finish_run("r1", &outcome(&msg, "x")).await.unwrap();
+    store
+        .outbox_attempt_failed(id, "timeout", false)
+        .await
+        .unwrap();
+    let pending = store.pending_outbox(10).await.unwrap();
+    assert_eq!(pending[0].attempts, 1);
+    store.outbox_attempt_failed(id, "gone", true).await.unwrap();
+    assert!(store.pending_outbox(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn reset_starts_a_new_transcript_and_delete_removes_everything() {
+    let (_dir, store) = open();
+    let msg = inbound("r1", "agent:main:a", "hi");
+    store.accept(&msg).await.unwrap();
+    store.finish_run("r1", &outcome(&msg, "x")).await.unwrap();
+    let before = store.session(&msg.session_key).await.unwrap().unwrap();
+    assert!(store.reset_session(&msg.session_key).await.unwrap());
+    let after = store.session(&msg.session_key).await.unwrap().unwrap();
+    assert_ne!(before.session_id, after.session_id);
+    assert!(
+        store
+            .history(&msg.session_key, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.delete_session(&msg.session_key).await.unwrap());
+    assert!(store.session(&msg.session_key).await.unwrap().is_none());
+    assert!(store.run("r1").await.unwrap().is_none());
+    assert!(!store.delete_session(&msg.session_key).await.unwrap());
+}
+
+#[tokio::test]
+async fn tool_calls_survive_a_round_trip() {
+    let (_dir, store) = open();
+    let msg = inbound("r1", "agent:main:a", "weather?");
+    store.accept(&msg).await.unwrap();
+    let mut out = outcome(&msg, "sunny");
+    let call = ToolCall {
+        id: "c1".into(),
+        name: "weather".into(),
+        arguments: "{\"city\":\"Oslo\"}".into(),
+    };
+    out.transcript.insert(
+        1,
+        ChatMessage {
+            tool_calls: vec![call.clone()],
+            ..ChatMessage::assistant("")
+        },
+    );
+    out.transcript
+        .insert(2, ChatMessage::tool_result("c1", "sunny"));
+    store.finish_run("r1", &out).await.unwrap();
+    let history = store.history(&msg.session_key, 10).await.unwrap();
+    assert_eq!(history[1].message.tool_calls, vec![call]);
+    assert_eq!(history[2].message.tool_call_id.as_deref(), Some("c1"));
+    // A limit keeps the newest rows.
+    let tail = store.history(&msg.session_key, 2).await.unwrap();
+    assert_eq!(tail[1].message.content, "sunny");
+}
+
+#[tokio::test]
+async fn sessions_list_newest_first_and_filter_by_agent() {
+    let (_dir, store) = open();
+    let ops = AgentId::new("ops").unwrap();
+    store
+        .ensure_session(
+            &SessionKey::new("agent:ops:1").unwrap(),
+            &ops,
+            Some("ops one"),
+        )
+        .await
+        .unwrap();
+    store
+        .accept(&inbound("r1", "agent:main:2", "x"))
+        .await
+        .unwrap();
+    assert_eq!(store.sessions(None, 10).await.unwrap().len(), 2);
+    let only_ops = store.sessions(Some(&ops), 10).await.unwrap();
+    assert_eq!(only_ops.len(), 1);
+    assert_eq!(only_ops[0].label.as_deref(), Some("ops one"));
+}
+
+#[tokio::test]
+async fn agents_create_update_delete() {
+    let (_dir, store) = open();
+    let mut agent = AgentRecord {
+        id: AgentId::new("ops").unwrap(),
+        settings: serde_json::json!({"model": "a"}),
+        created_at_ms: 1,
+        updated_at_ms: 1,
+    };
+    store.put_agent(&agent, true).await.unwrap();
+    assert!(matches!(
+        store.put_agent(&agent, true).await,
+        Err(StoreError::Conflict(_))
+    ));
+    agent.settings = serde_json::json!({"model": "b"});
+    store.put_agent(&agent, false).await.unwrap();
+    assert_eq!(store.agents().await.unwrap()[0].settings["model"], "b");
+    assert!(store.delete_agent(&agent.id).await.unwrap());
+    assert!(matches!(
+        store.put_agent(&agent, false).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn data_survives_reopen_and_migrations_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hearth.db");
+    {
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        store
+            .accept(&inbound("r1", "agent:main:a", "hi"))
+            .await
+            .unwrap();
+        store
+            .audit("test", "opened", &serde_json::json!({"n": 1}))
+            .await
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    assert_eq!(store.unfinished_runs().await.unwrap().len(), 1);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version as usize, migrations::MIGRATIONS.len());
+    let audits: i64 = conn
+        .query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(audits, 1);
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_build_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hearth.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 999)
+        .unwrap();
+    let err = SqliteStore::open(&path, SqliteOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("newer than this build"), "{err}");
+}
