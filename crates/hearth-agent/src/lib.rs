@@ -1,1 +1,37 @@
-//! placeholder
+//! The agent side of Hearth: what happens between a message being accepted
+//! and its reply being delivered.
+//!
+//! - [`runtime`]: the durable pipeline — admission, a lane per session,
+//!   the global concurrency cap, recovery and shutdown ([`Runtime`]).
+//! - `worker`: a lane's worker, running one turn at a time.
+//! - [`turn`]: one agent turn against a [`hearth_core::Provider`], with the
+//!   tool-call loop.
+//! - [`context`]: system prompt + history + message within a token budget.
+//! - [`persona`]: the system prompt from `AGENTS.md` / `SOUL.md`.
+//! - [`registry`]: the agents served and their provider routes.
+//! - [`delivery`]: the outbox, inline sends and the retry sweep.
+//! - [`events`]: run events for streaming clients.
+//! - [`metrics`]: Prometheus metrics.
+//!
+//! Written only against `hearth-core` traits: no SQL, no HTTP, no platform.
+
+pub mod context;
+pub mod delivery;
+pub mod events;
+pub mod metrics;
+pub mod persona;
+pub mod registry;
+pub mod runtime;
+pub mod settings;
+pub mod turn;
+mod worker;
+
+pub use delivery::{Channels, LocalChannel};
+pub use events::{RunEvent, RunEventKind, RunSummary};
+pub use metrics::Metrics;
+pub use registry::{Agent, AgentError, AgentRegistry, AgentSource, ProviderFactory};
+pub use runtime::{Runtime, RuntimeConfig, SubmitError, Submitted};
+pub use settings::AgentSettings;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,87 @@
+//! An agent's settings: which model answers, where its persona files live,
+//! how much context it may use. The same shape is read from the TOML config
+//! (`[agents.<id>]`) and from agents created over the control protocol.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Default context budget in tokens: small enough for local models, and the
+/// history beyond it is dropped oldest-first.
+pub const DEFAULT_CONTEXT_TOKENS: u32 = 8192;
+/// Default number of transcript rows loaded per turn, before the token
+/// budget trims further. Bounds the work of one history read.
+pub const DEFAULT_HISTORY_LIMIT: u32 = 200;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct AgentSettings {
+    /// Display name; defaults to the agent id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The named model (a key of `[models]`) that answers first.
+    pub model: String,
+    /// Models tried in order when the primary fails with a retryable or
+    /// provider-specific error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<String>,
+    /// Folder holding `AGENTS.md` (instructions) and `SOUL.md` (persona).
+    /// Defaults to `<data dir>/agents/<id>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<PathBuf>,
+    /// Token budget for the prompt (system + history + message).
+    #[serde(default = "default_context_tokens")]
+    pub context_tokens: u32,
+    /// Transcript rows read per turn before budgeting.
+    #[serde(default = "default_history_limit")]
+    pub history_limit: u32,
+    /// Cap on the answer's length in tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_output_tokens: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+}
+
+fn default_context_tokens() -> u32 {
+    DEFAULT_CONTEXT_TOKENS
+}
+
+fn default_history_limit() -> u32 {
+    DEFAULT_HISTORY_LIMIT
+}
+
+impl AgentSettings {
+    pub fn new(model: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            model: model.into(),
+            fallbacks: Vec::new(),
+            workspace: None,
+            context_tokens: DEFAULT_CONTEXT_TOKENS,
+            history_limit: DEFAULT_HISTORY_LIMIT,
+            max_output_tokens: None,
+            temperature: None,
+        }
+    }
+
+    /// Checks what can be checked without touching files or the network.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.model.trim().is_empty() {
+            return Err("model must name a configured model".into());
+        }
+        if self.context_tokens < 256 {
+            return Err(format!(
+                "context_tokens {} is below the minimum of 256",
+                self.context_tokens
+            ));
+        }
+        if self.history_limit == 0 {
+            return Err("history_limit must be at least 1".into());
+        }
+        if let Some(t) = self.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            return Err(format!("temperature {t} is outside 0.0..=2.0"));
+        }
+        Ok(())
+    }
+}

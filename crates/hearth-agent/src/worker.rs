@@ -1,0 +1,327 @@
+//! A lane's worker: runs its session's queued messages one at a time, each
+//! as a full turn, and commits and delivers the result.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use hearth_core::{
+    ChatMessage, ChatRequest, InboundMessage, OutboundMessage, RunState, SessionKey, StoreError,
+    TurnOutcome, now_ms,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::context;
+use crate::events::{RunEvent, RunEventKind, RunSummary};
+use crate::metrics::StateLabel;
+use crate::persona;
+use crate::runtime::{ActiveRun, Inner};
+use crate::turn::{TurnEnd, TurnObserver, run_turn};
+
+/// Retries of a failed `finish_run` commit before giving up on the run for
+/// this process lifetime (it stays unfinished and resumes at the next start).
+const FINISH_RETRIES: u32 = 5;
+
+pub(crate) async fn run_lane(inner: Arc<Inner>, key: SessionKey) {
+    loop {
+        if inner.stopping.is_cancelled() {
+            // Queued runs stay `queued` in the store and resume at next start.
+            inner.lanes.lock().remove(&key);
+            return;
+        }
+        let abort = CancellationToken::new();
+        let message = {
+            let mut lanes = inner.lanes.lock();
+            let Some(lane) = lanes.get_mut(&key) else {
+                return;
+            };
+            match lane.queue.pop_front() {
+                Some(message) => {
+                    lane.active = Some(ActiveRun {
+                        run_id: message.id.clone(),
+                        abort: abort.clone(),
+                    });
+                    message
+                }
+                None => {
+                    lanes.remove(&key);
+                    return;
+                }
+            }
+        };
+        let permit = tokio::select! {
+            permit = inner.permits.acquire() => permit,
+            _ = inner.stopping.cancelled() => continue,
+        };
+        let Ok(_permit) = permit else { return };
+        run_one(&inner, message, &abort).await;
+        if let Some(lane) = inner.lanes.lock().get_mut(&key) {
+            lane.active = None;
+        }
+    }
+}
+
+struct Emitter<'a> {
+    inner: &'a Inner,
+    message: &'a InboundMessage,
+    run_id: Arc<str>,
+    seq: u64,
+}
+
+impl Emitter<'_> {
+    fn emit(&mut self, kind: RunEventKind) {
+        self.seq += 1;
+        self.inner.events.publish(RunEvent {
+            run_id: self.run_id.clone(),
+            session_key: self.message.session_key.clone(),
+            agent_id: self.message.agent_id.clone(),
+            seq: self.seq,
+            at_ms: now_ms(),
+            kind,
+        });
+    }
+}
+
+impl TurnObserver for Emitter<'_> {
+    fn on_delta(&mut self, delta: &str, text: &str) {
+        self.emit(RunEventKind::Delta {
+            delta: delta.to_owned(),
+            text: text.to_owned(),
+        });
+    }
+
+    fn on_tool_call(&mut self, id: &str, name: &str) {
+        self.emit(RunEventKind::ToolCall {
+            id: id.to_owned(),
+            name: name.to_owned(),
+        });
+    }
+}
+
+async fn run_one(inner: &Inner, message: InboundMessage, abort: &CancellationToken) {
+    let started = Instant::now();
+    let started_at_ms = now_ms();
+    let mut emitter = Emitter {
+        inner,
+        message: &message,
+        run_id: Arc::from(message.id.as_str()),
+        seq: 0,
+    };
+    if let Err(error) = inner.store.mark_running(&message.id).await {
+        tracing::warn!(run = %message.id, %error, "could not mark run as running");
+    }
+    let agent = inner.agents.get(&message.agent_id);
+    let model = agent
+        .as_ref()
+        .map_or_else(String::new, |a| a.settings.model.clone());
+    emitter.emit(RunEventKind::Started {
+        model: model.clone(),
+    });
+    inner.metrics.active_runs.inc();
+
+    let (state, text, added, usage, error, stop_reason) = match &agent {
+        None => failed(format!(
+            "agent {:?} no longer exists",
+            message.agent_id.as_str()
+        )),
+        Some(agent) => match build_request(inner, agent, &message).await {
+            Err(reason) => failed(reason),
+            Ok(request) => {
+                let result = run_turn(
+                    agent.provider.as_ref(),
+                    request,
+                    abort,
+                    &inner.interrupt,
+                    &mut emitter,
+                )
+                .await;
+                if let Some(after) = result.first_event_after {
+                    inner
+                        .metrics
+                        .provider_first_event_seconds
+                        .observe(after.as_secs_f64());
+                }
+                match result.end {
+                    TurnEnd::Interrupted => {
+                        inner.metrics.active_runs.dec();
+                        tracing::info!(run = %message.id, "turn interrupted by shutdown; it resumes at the next start");
+                        return;
+                    }
+                    TurnEnd::Completed(reason) => (
+                        RunState::Done,
+                        result.text,
+                        result.added,
+                        result.usage,
+                        None,
+                        reason.as_str().to_owned(),
+                    ),
+                    TurnEnd::Aborted => (
+                        RunState::Aborted,
+                        result.text,
+                        result.added,
+                        result.usage,
+                        None,
+                        "aborted".to_owned(),
+                    ),
+                    TurnEnd::Failed(error) => {
+                        inner.metrics.error(error.kind.as_str());
+                        let (state, text, added, usage, error, reason) = failed(error.to_string());
+                        (
+                            state,
+                            text,
+                            added,
+                            usage.max_with(result.usage),
+                            error,
+                            reason,
+                        )
+                    }
+                }
+            }
+        },
+    };
+    inner.metrics.active_runs.dec();
+
+    let mut transcript = Vec::with_capacity(added.len() + 1);
+    transcript.push(ChatMessage::user(message.text.clone()));
+    transcript.extend(added);
+    let reply = OutboundMessage {
+        idempotency_key: message.id.clone(),
+        session_key: message.session_key.clone(),
+        channel: message.channel.clone(),
+        text: text.clone(),
+    };
+    let outcome = TurnOutcome {
+        state,
+        transcript,
+        reply: reply.clone(),
+        error: error.clone(),
+        usage,
+    };
+
+    // Claim the delivery before the commit makes the outbox row visible.
+    inner
+        .delivering
+        .lock()
+        .insert(reply.idempotency_key.clone());
+    let outbox_id = match commit(inner, &message.id, &outcome).await {
+        Ok(id) => id,
+        Err(error) => {
+            inner.delivering.lock().remove(&reply.idempotency_key);
+            inner.metrics.error("store");
+            tracing::error!(run = %message.id, %error, "could not record the finished turn; it resumes at the next start");
+            return;
+        }
+    };
+    inner.pending.fetch_sub(1, Ordering::SeqCst);
+    inner
+        .metrics
+        .queue_depth
+        .set(inner.pending.load(Ordering::SeqCst) as i64);
+    inner
+        .metrics
+        .turn_seconds
+        .observe(started.elapsed().as_secs_f64());
+    inner
+        .metrics
+        .turns
+        .get_or_create(&StateLabel {
+            state: state.as_str().to_owned(),
+        })
+        .inc();
+
+    emitter.emit(RunEventKind::Finished(RunSummary {
+        state,
+        text,
+        stop_reason,
+        error,
+        usage,
+        model,
+        started_at_ms,
+        ended_at_ms: now_ms(),
+    }));
+    crate::delivery::deliver(inner, outbox_id, &reply).await;
+    inner.delivering.lock().remove(&reply.idempotency_key);
+}
+
+type Outcome = (
+    RunState,
+    String,
+    Vec<ChatMessage>,
+    hearth_core::Usage,
+    Option<String>,
+    String,
+);
+
+fn failed(reason: String) -> Outcome {
+    let text = format!("Sorry, I could not answer: {reason}");
+    let added = vec![ChatMessage::assistant(text.clone())];
+    (
+        RunState::Failed,
+        text,
+        added,
+        hearth_core::Usage::default(),
+        Some(reason),
+        "error".to_owned(),
+    )
+}
+
+trait UsageExt {
+    fn max_with(self, other: Self) -> Self;
+}
+
+impl UsageExt for hearth_core::Usage {
+    fn max_with(self, other: Self) -> Self {
+        Self {
+            input_tokens: self.input_tokens.max(other.input_tokens),
+            output_tokens: self.output_tokens.max(other.output_tokens),
+        }
+    }
+}
+
+async fn build_request(
+    inner: &Inner,
+    agent: &crate::registry::Agent,
+    message: &InboundMessage,
+) -> Result<ChatRequest, String> {
+    let history = inner
+        .store
+        .history(&message.session_key, agent.settings.history_limit as usize)
+        .await
+        .map_err(|e| e.to_string())?;
+    let history: Vec<ChatMessage> = history.into_iter().map(|entry| entry.message).collect();
+    let system = persona::system_prompt(Some(&agent.workspace));
+    let messages = context::assemble(
+        &system,
+        &history,
+        &message.context,
+        &message.text,
+        agent.settings.context_tokens as usize,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(ChatRequest {
+        model: String::new(),
+        messages,
+        tools: Vec::new(),
+        max_tokens: agent.settings.max_output_tokens,
+        temperature: agent.settings.temperature,
+    })
+}
+
+/// Commits the turn, retrying a few times on storage errors (a locked or
+/// briefly full disk) with a doubling pause.
+async fn commit(inner: &Inner, run_id: &str, outcome: &TurnOutcome) -> Result<i64, StoreError> {
+    let mut pause = Duration::from_millis(50);
+    let mut attempt = 0;
+    loop {
+        match inner.store.finish_run(run_id, outcome).await {
+            Ok(id) => return Ok(id),
+            Err(StoreError::Backend(error)) if attempt < FINISH_RETRIES => {
+                tracing::warn!(run = %run_id, %error, "retrying commit");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
