@@ -9,7 +9,7 @@ use hearth_core::{
     AgentId, ErrorKind, InboundMessage, Provider, ProviderError, Role, RunState, SessionKey, Store,
 };
 use hearth_store::{SqliteOptions, SqliteStore};
-use hearth_testkit::{FakeProvider, RecordingChannel, Reply};
+use hearth_testkit::{FakeProvider, FakeReply as Reply, RecordingChannel};
 use tokio::sync::Semaphore;
 
 use crate::{

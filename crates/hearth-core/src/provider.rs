@@ -61,8 +61,9 @@ impl FinishReason {
 pub enum ChatEvent {
     /// More answer text.
     TextDelta(String),
-    /// A fragment of tool call number `index`: the first fragment of a call
-    /// carries its `id` and `name`, later ones append to `arguments`.
+    /// A fragment of tool call number `index` (0-based, counting tool calls
+    /// only, without gaps): the first fragment of a call carries its `id`
+    /// and `name`, later ones append to `arguments`.
     ToolCallDelta {
         index: u32,
         id: Option<String>,
@@ -75,9 +76,10 @@ pub enum ChatEvent {
 }
 
 /// How a provider failure should be handled. The router retries
-/// `RateLimited`, `Overloaded` and `Transient` (honouring `retry_after`),
-/// falls back to the next model on those and on `Unavailable`, and gives up
-/// at once on the rest.
+/// `RateLimited`, `Overloaded` and `Transient` on the same model (honouring
+/// `retry_after`), moves to the next model on those after its retries and at
+/// once on `Auth` and `InvalidRequest` (another provider may accept the
+/// request), and returns `ContextLength` at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
@@ -188,8 +190,11 @@ impl Completion {
                 if let Some(id) = id {
                     call.id.clone_from(id);
                 }
-                if let Some(name) = name {
-                    call.name.push_str(name);
+                // Some servers repeat the name on every fragment: keep the first.
+                if let Some(name) = name
+                    && call.name.is_empty()
+                {
+                    call.name.clone_from(name);
                 }
                 call.arguments.push_str(arguments);
             }

@@ -1,9 +1,16 @@
-//! Dev-only fakes shared by the workspace's tests: a scriptable model
-//! provider and a delivery channel that can be told to fail. They implement
+//! Dev-only fakes and shared test helpers for Hearth crates. They implement
 //! the real `hearth-core` traits, so the code under test is the real code.
+//!
+//! - [`provider`]: a scripted [`hearth_core::Provider`] whose answers a test
+//!   lays out call by call, and the stream contract every provider's tests
+//!   assert.
+//! - [`FakeProvider`]: a rule-driven provider for pipeline tests (answers by a
+//!   rule, can be held at a gate to observe concurrency).
+//! - [`RecordingChannel`]: a delivery channel that records and fails on demand.
 
 mod channel;
-mod provider;
+mod fake;
+pub mod provider;
 
 pub use channel::RecordingChannel;
-pub use provider::{FakeProvider, Reply};
+pub use fake::{FakeProvider, FakeReply};

@@ -1,155 +1,179 @@
-//! A scriptable [`Provider`]: answers by a rule, streams in chunks, can be
-//! held at a gate to observe concurrency, and records every request.
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+//! Test doubles and contract checks for [`Provider`]: a scripted provider
+//! whose answers a test lays out call by call, and the stream contract every
+//! real provider's tests assert.
 
 use async_trait::async_trait;
 use futures::StreamExt;
 use hearth_core::{
-    ChatEvent, ChatRequest, ChatStream, FinishReason, Provider, ProviderError, Role, Usage,
+    ChatEvent, ChatRequest, ChatStream, FinishReason, Provider, ProviderError, Usage,
 };
 use parking_lot::Mutex;
-use tokio::sync::Semaphore;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::time::Instant;
 
-/// What the fake answers to one request.
+/// What a [`ScriptedProvider`] does on one call.
 #[derive(Debug, Clone)]
 pub enum Reply {
-    /// Stream this text, split into chunks of a few words.
-    Text(String),
-    /// Fail before streaming.
-    Error(ProviderError),
-    /// Stream this text, then never finish (until dropped).
-    Hang(String),
+    /// `chat` fails before any event.
+    Fail(ProviderError),
+    /// `chat` succeeds and the stream yields these items.
+    Stream(Vec<Result<ChatEvent, ProviderError>>),
+    /// `chat` succeeds, the stream yields these events, then never ends
+    /// (for idle-timeout tests).
+    StreamThenHang(Vec<ChatEvent>),
+    /// `chat` never returns (for first-event timeout tests).
+    Hang,
 }
 
-type Rule = dyn Fn(&ChatRequest) -> Reply + Send + Sync;
-
-pub struct FakeProvider {
-    rule: Box<Rule>,
-    /// When set, each call waits for a permit here before answering, so a
-    /// test decides when turns may proceed.
-    gate: Option<Arc<Semaphore>>,
-    delay: Duration,
-    requests: Mutex<Vec<ChatRequest>>,
-    running: Arc<AtomicUsize>,
-    max_running: Arc<AtomicUsize>,
-}
-
-impl std::fmt::Debug for FakeProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeProvider").finish_non_exhaustive()
+impl Reply {
+    /// A complete answer: one text delta, usage, `Finished(Stop)`.
+    pub fn text(text: &str) -> Reply {
+        Reply::Stream(vec![
+            Ok(ChatEvent::TextDelta(text.to_string())),
+            Ok(ChatEvent::Usage(Usage {
+                input_tokens: 1,
+                output_tokens: 1,
+            })),
+            Ok(ChatEvent::Finished(FinishReason::Stop)),
+        ])
     }
 }
 
-impl FakeProvider {
-    pub fn new(rule: impl Fn(&ChatRequest) -> Reply + Send + Sync + 'static) -> Self {
-        Self {
-            rule: Box::new(rule),
-            gate: None,
-            delay: Duration::ZERO,
-            requests: Mutex::default(),
-            running: Arc::default(),
-            max_running: Arc::default(),
-        }
+/// A provider that replays scripted [`Reply`]s in order, then repeats its
+/// default reply, and records every request and when it arrived (in tokio
+/// time, so paused-clock tests can check backoff).
+#[derive(Debug)]
+pub struct ScriptedProvider {
+    name: String,
+    script: Mutex<VecDeque<Reply>>,
+    default: Reply,
+    calls: Mutex<Vec<(Instant, ChatRequest)>>,
+    /// Set when a stream this provider returned is dropped.
+    dropped: Arc<AtomicBool>,
+}
+
+impl ScriptedProvider {
+    /// `default` answers every call after the script runs out.
+    pub fn new(name: &str, script: impl IntoIterator<Item = Reply>, default: Reply) -> Arc<Self> {
+        Arc::new(Self {
+            name: name.to_string(),
+            script: Mutex::new(script.into_iter().collect()),
+            default,
+            calls: Mutex::new(Vec::new()),
+            dropped: Arc::new(AtomicBool::new(false)),
+        })
     }
 
-    /// Answers "echo: <last user message>".
-    pub fn echo() -> Self {
-        Self::new(|req| Reply::Text(format!("echo: {}", last_user_text(req))))
+    /// A provider that always gives `reply`.
+    pub fn always(name: &str, reply: Reply) -> Arc<Self> {
+        Self::new(name, [], reply)
     }
 
-    pub fn with_gate(mut self, gate: Arc<Semaphore>) -> Self {
-        self.gate = Some(gate);
-        self
+    /// How many times `chat` was called.
+    pub fn call_count(&self) -> usize {
+        self.calls.lock().len()
     }
 
-    pub fn with_delay(mut self, delay: Duration) -> Self {
-        self.delay = delay;
-        self
-    }
-
+    /// The requests received, in order.
     pub fn requests(&self) -> Vec<ChatRequest> {
-        self.requests.lock().clone()
+        self.calls.lock().iter().map(|(_, r)| r.clone()).collect()
     }
 
-    /// The most calls that were in progress at once.
-    pub fn max_concurrent(&self) -> usize {
-        self.max_running.load(Ordering::SeqCst)
+    /// When each call arrived.
+    pub fn call_times(&self) -> Vec<Instant> {
+        self.calls.lock().iter().map(|(t, _)| *t).collect()
+    }
+
+    /// Whether a stream returned by this provider has been dropped.
+    pub fn stream_dropped(&self) -> bool {
+        self.dropped.load(Ordering::SeqCst)
     }
 }
 
-/// The text of the request's last user message.
-pub fn last_user_text(request: &ChatRequest) -> &str {
-    request
-        .messages
-        .iter()
-        .rev()
-        .find(|m| m.role == Role::User)
-        .map_or("", |m| m.content.as_str())
-}
+/// Sets a flag when dropped; carried inside returned streams.
+struct DropFlag(Arc<AtomicBool>);
 
-struct RunningGuard(Arc<AtomicUsize>);
-
-impl Drop for RunningGuard {
+impl Drop for DropFlag {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.store(true, Ordering::SeqCst);
     }
 }
 
 #[async_trait]
-impl Provider for FakeProvider {
+impl Provider for ScriptedProvider {
     fn name(&self) -> &str {
-        "fake"
+        &self.name
     }
 
     async fn chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError> {
-        self.requests.lock().push(request.clone());
-        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-        self.max_running.fetch_max(now, Ordering::SeqCst);
-        let guard = RunningGuard(self.running.clone());
-        if let Some(gate) = &self.gate {
-            gate.acquire().await.expect("gate closed").forget();
-        }
-        if !self.delay.is_zero() {
-            tokio::time::sleep(self.delay).await;
-        }
-        let (text, hang) = match (self.rule)(&request) {
-            Reply::Error(error) => return Err(error),
-            Reply::Text(text) => (text, false),
-            Reply::Hang(text) => (text, true),
-        };
-        let words: Vec<String> = text.split_inclusive(' ').map(str::to_owned).collect();
-        let output_tokens = words.len() as u32;
-        let events: Vec<Result<ChatEvent, ProviderError>> = words
-            .into_iter()
-            .map(|w| Ok(ChatEvent::TextDelta(w)))
-            .collect();
-        let head = futures::stream::iter(events);
-        if hang {
-            let tail = futures::stream::pending();
-            return Ok(head
-                .chain(tail)
-                .map(move |e| {
-                    let _ = &guard;
-                    e
+        self.calls.lock().push((Instant::now(), request));
+        let reply = self
+            .script
+            .lock()
+            .pop_front()
+            .unwrap_or_else(|| self.default.clone());
+        let flag = DropFlag(self.dropped.clone());
+        match reply {
+            Reply::Fail(err) => Err(err),
+            Reply::Hang => futures::future::pending().await,
+            Reply::Stream(items) => Ok(futures::stream::iter(items)
+                .map(move |item| {
+                    let _keep = &flag;
+                    item
                 })
-                .boxed());
+                .boxed()),
+            Reply::StreamThenHang(events) => Ok(futures::stream::iter(events.into_iter().map(Ok))
+                .chain(futures::stream::pending())
+                .map(move |item| {
+                    let _keep = &flag;
+                    item
+                })
+                .boxed()),
         }
-        let tail = futures::stream::iter([
-            Ok(ChatEvent::Usage(Usage {
-                input_tokens: 10,
-                output_tokens,
-            })),
-            Ok(ChatEvent::Finished(FinishReason::Stop)),
-        ]);
-        Ok(head
-            .chain(tail)
-            .map(move |e| {
-                let _ = &guard;
-                e
-            })
-            .boxed())
+    }
+}
+
+/// Asserts the [`Provider`] stream contract on the events of one
+/// successful answer: exactly one `Finished`, and it comes last; at most one
+/// `Usage`; every tool call's first fragment names it, and tool-call indexes
+/// start at 0 and have no gaps (so [`hearth_core::Completion::apply`] never
+/// invents an empty call).
+pub fn assert_stream_contract(events: &[ChatEvent]) {
+    let finished: Vec<_> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e, ChatEvent::Finished(_)))
+        .collect();
+    assert_eq!(finished.len(), 1, "exactly one Finished: {events:?}");
+    assert_eq!(
+        finished[0].0,
+        events.len() - 1,
+        "Finished comes last: {events:?}"
+    );
+    let usages = events
+        .iter()
+        .filter(|e| matches!(e, ChatEvent::Usage(_)))
+        .count();
+    assert!(usages <= 1, "at most one Usage: {events:?}");
+    let mut seen: Vec<u32> = Vec::new();
+    for e in events {
+        if let ChatEvent::ToolCallDelta {
+            index, id, name, ..
+        } = e
+            && !seen.contains(index)
+        {
+            assert_eq!(
+                *index as usize,
+                seen.len(),
+                "tool-call indexes are dense: {events:?}"
+            );
+            assert!(
+                id.is_some() && name.is_some(),
+                "a tool call's first fragment carries id and name: {events:?}"
+            );
+            seen.push(*index);
+        }
     }
 }
