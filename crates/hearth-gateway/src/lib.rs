@@ -1,1 +1,64 @@
-//! placeholder
+//! The gateway: everything Hearth serves on its one port.
+//!
+//! - [`router`] builds the `axum::Router` (testable without a socket).
+//! - [`serve`] runs it on a listener the caller owns until shutdown.
+//! - [`protocol`]: the OpenClaw-compatible control protocol's types.
+//! - `ws`: the WebSocket control plane.
+//! - `http`: probes, metrics, the OpenAI-compatible API.
+//! - [`auth`]: shared-token auth with failure rate limiting.
+//! - [`client`]: a small client of the control protocol (CLI, tests, bench).
+//!
+//! Data flow: a request becomes an `InboundMessage` submitted to the
+//! [`hearth_agent::Runtime`]; its run events stream back to the connections
+//! that follow the session, and the final answer is read from the store.
+
+pub mod auth;
+pub mod client;
+mod http;
+pub mod protocol;
+pub mod state;
+mod ws;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+pub use auth::Auth;
+pub use state::{GatewayConfig, GatewayState, ModelCatalog, ModelListing};
+
+/// Largest HTTP request body (the OpenAI API's JSON), matching the
+/// WebSocket payload limit.
+fn body_limit(state: &GatewayState) -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(state.config.max_payload_bytes)
+}
+
+pub fn router(state: Arc<GatewayState>) -> Router {
+    Router::new()
+        .route("/", get(ws::ws_handler))
+        .route("/healthz", get(http::probes::healthz))
+        .route("/health", get(http::probes::healthz))
+        .route("/readyz", get(http::probes::readyz))
+        .route("/ready", get(http::probes::readyz))
+        .route("/startupz", get(http::probes::startupz))
+        .route("/metrics", get(http::metrics::metrics))
+        .route("/v1/chat/completions", post(http::openai::chat_completions))
+        .route("/v1/models", get(http::openai::models))
+        .layer(body_limit(&state))
+        .with_state(state)
+}
+
+/// Serves until `state.shutdown` is cancelled, then waits for connections
+/// to close.
+pub async fn serve(listener: TcpListener, state: Arc<GatewayState>) -> std::io::Result<()> {
+    let shutdown = state.shutdown.clone();
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await;
+    state.tasks.close();
+    state.tasks.wait().await;
+    result
+}

@@ -1,0 +1,12 @@
+//! HTTP on the gateway's port: probes, metrics and the OpenAI-compatible
+//! API.
+//!
+//! - `probes`: `/healthz`, `/readyz`, `/startupz` (unauthenticated, no data).
+//! - `metrics`: `/metrics`, Prometheus text.
+//! - `openai`: `/v1/chat/completions` (stream and not) and `/v1/models`.
+//! - `error`: the one `ApiError` type, in OpenAI's error shape.
+
+pub(crate) mod error;
+pub(crate) mod metrics;
+pub(crate) mod openai;
+pub(crate) mod probes;

@@ -1,0 +1,188 @@
+//! The closed set of methods this server implements, parsed from a request
+//! frame. Anything else is answered with an `unknown method` error.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::frames::ErrorShape;
+use super::params::*;
+use super::{errors, handshake::ConnectParams};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Method {
+    Connect(Box<ConnectParams>),
+    Health,
+    Status,
+    SystemPresence,
+    ChatSend(ChatSend),
+    ChatHistory(ChatHistory),
+    ChatAbort(ChatAbort),
+    Agent(AgentRun),
+    AgentWait(AgentWait),
+    SessionsList(SessionsList),
+    SessionsGet(SessionByKey),
+    SessionsCreate(SessionsCreate),
+    SessionsSend(SessionsSend),
+    SessionsReset(SessionByKey),
+    SessionsDelete(SessionByKey),
+    SessionsAbort(SessionsAbort),
+    AgentsList,
+    AgentsCreate(AgentsCreate),
+    AgentsUpdate(AgentsUpdate),
+    AgentsDelete(AgentsDelete),
+    ModelsList,
+}
+
+/// The methods advertised in `hello-ok` (`connect` is implied).
+pub const METHODS: &[&str] = &[
+    "health",
+    "status",
+    "system-presence",
+    "chat.send",
+    "chat.history",
+    "chat.abort",
+    "agent",
+    "agent.wait",
+    "sessions.list",
+    "sessions.get",
+    "sessions.create",
+    "sessions.send",
+    "sessions.reset",
+    "sessions.delete",
+    "sessions.abort",
+    "agents.list",
+    "agents.create",
+    "agents.update",
+    "agents.delete",
+    "models.list",
+];
+
+/// Which scope a method needs (OpenClaw's operator scopes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Read,
+    Write,
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "operator.read",
+            Scope::Write => "operator.write",
+            Scope::Admin => "operator.admin",
+        }
+    }
+}
+
+impl Method {
+    pub fn parse(name: &str, params: Option<Value>) -> Result<Method, ErrorShape> {
+        let params = params.unwrap_or(Value::Object(Default::default()));
+        Ok(match name {
+            "connect" => Method::Connect(Box::new(typed(name, params)?)),
+            "health" => Method::Health,
+            "status" => Method::Status,
+            "system-presence" => Method::SystemPresence,
+            "chat.send" => Method::ChatSend(typed(name, params)?),
+            "chat.history" => Method::ChatHistory(typed(name, params)?),
+            "chat.abort" => Method::ChatAbort(typed(name, params)?),
+            "agent" => Method::Agent(typed(name, params)?),
+            "agent.wait" => Method::AgentWait(typed(name, params)?),
+            "sessions.list" => Method::SessionsList(typed(name, params)?),
+            "sessions.get" => Method::SessionsGet(typed(name, params)?),
+            "sessions.create" => Method::SessionsCreate(typed(name, params)?),
+            "sessions.send" => Method::SessionsSend(typed(name, params)?),
+            "sessions.reset" => Method::SessionsReset(typed(name, params)?),
+            "sessions.delete" => Method::SessionsDelete(typed(name, params)?),
+            "sessions.abort" => Method::SessionsAbort(typed(name, params)?),
+            "agents.list" => Method::AgentsList,
+            "agents.create" => Method::AgentsCreate(typed(name, params)?),
+            "agents.update" => Method::AgentsUpdate(typed(name, params)?),
+            "agents.delete" => Method::AgentsDelete(typed(name, params)?),
+            "models.list" => Method::ModelsList,
+            other => {
+                return Err(ErrorShape::invalid(format!("unknown method: {other}"))
+                    .with_detail(errors::detail::UNKNOWN_METHOD));
+            }
+        })
+    }
+
+    /// The scope a caller needs for this method.
+    pub fn scope(&self) -> Scope {
+        match self {
+            Method::Connect(_)
+            | Method::Health
+            | Method::Status
+            | Method::SystemPresence
+            | Method::ChatHistory(_)
+            | Method::AgentWait(_)
+            | Method::SessionsList(_)
+            | Method::SessionsGet(_)
+            | Method::AgentsList
+            | Method::ModelsList => Scope::Read,
+            Method::ChatSend(_)
+            | Method::ChatAbort(_)
+            | Method::Agent(_)
+            | Method::SessionsCreate(_)
+            | Method::SessionsSend(_)
+            | Method::SessionsReset(_)
+            | Method::SessionsAbort(_) => Scope::Write,
+            Method::SessionsDelete(_)
+            | Method::AgentsCreate(_)
+            | Method::AgentsUpdate(_)
+            | Method::AgentsDelete(_) => Scope::Admin,
+        }
+    }
+}
+
+fn typed<T: DeserializeOwned>(method: &str, params: Value) -> Result<T, ErrorShape> {
+    serde_json::from_value(params)
+        .map_err(|e| ErrorShape::invalid(format!("invalid params for {method}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn params_are_typed_and_errors_name_the_problem() {
+        let m = Method::parse(
+            "chat.send",
+            Some(json!({"sessionKey": "agent:main:x", "message": "hi"})),
+        )
+        .unwrap();
+        assert!(matches!(m, Method::ChatSend(ChatSend { ref message, .. }) if message == "hi"));
+        let err = Method::parse("chat.send", Some(json!({"sessionKey": "k"}))).unwrap_err();
+        assert_eq!(err.code, errors::INVALID_REQUEST);
+        assert!(
+            err.message.contains("missing field `message`"),
+            "{}",
+            err.message
+        );
+        let err =
+            Method::parse("chat.send", Some(json!({"sessionKey": 5, "message": "x"}))).unwrap_err();
+        assert!(err.message.contains("invalid type"), "{}", err.message);
+    }
+
+    #[test]
+    fn missing_params_mean_empty_and_unknown_methods_are_refused() {
+        assert_eq!(Method::parse("health", None).unwrap(), Method::Health);
+        assert_eq!(
+            Method::parse("sessions.list", None).unwrap(),
+            Method::SessionsList(SessionsList::default())
+        );
+        let err = Method::parse("tts.speak", None).unwrap_err();
+        assert_eq!(err.message, "unknown method: tts.speak");
+    }
+
+    #[test]
+    fn every_advertised_method_parses() {
+        for name in METHODS {
+            let result = Method::parse(name, Some(json!({})));
+            if let Err(e) = result {
+                assert!(e.message.contains("missing field"), "{name}: {}", e.message);
+            }
+        }
+    }
+}

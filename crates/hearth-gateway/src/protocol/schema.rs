@@ -1,0 +1,53 @@
+//! The JSON Schema of the protocol as Hearth implements it, generated from
+//! the Rust types so it cannot drift from the code. `hearth protocol schema`
+//! prints it; `docs/protocol.schema.json` is a checked-in copy a test keeps
+//! current.
+
+use schemars::{JsonSchema, schema_for};
+use serde_json::{Map, Value, json};
+
+use super::{frames, handshake, params};
+
+fn add<T: JsonSchema>(defs: &mut Map<String, Value>, name: &str) {
+    defs.insert(
+        name.to_owned(),
+        serde_json::to_value(schema_for!(T)).unwrap_or(Value::Null),
+    );
+}
+
+/// One document: frames, handshake, and each method's params.
+pub fn protocol_schema() -> Value {
+    let mut defs = Map::new();
+    add::<frames::RequestFrame>(&mut defs, "RequestFrame");
+    add::<frames::ResponseFrame>(&mut defs, "ResponseFrame");
+    add::<frames::EventFrame>(&mut defs, "EventFrame");
+    add::<frames::ErrorShape>(&mut defs, "ErrorShape");
+    add::<handshake::Challenge>(&mut defs, "ConnectChallenge");
+    add::<handshake::ConnectParams>(&mut defs, "ConnectParams");
+    add::<handshake::HelloOk>(&mut defs, "HelloOk");
+    add::<params::ChatSend>(&mut defs, "chat.send");
+    add::<params::ChatHistory>(&mut defs, "chat.history");
+    add::<params::ChatAbort>(&mut defs, "chat.abort");
+    add::<params::AgentRun>(&mut defs, "agent");
+    add::<params::AgentWait>(&mut defs, "agent.wait");
+    add::<params::SessionsList>(&mut defs, "sessions.list");
+    add::<params::SessionByKey>(&mut defs, "sessions.get");
+    add::<params::SessionsCreate>(&mut defs, "sessions.create");
+    add::<params::SessionsSend>(&mut defs, "sessions.send");
+    add::<params::SessionByKey>(&mut defs, "sessions.reset");
+    add::<params::SessionByKey>(&mut defs, "sessions.delete");
+    add::<params::SessionsAbort>(&mut defs, "sessions.abort");
+    add::<params::Empty>(&mut defs, "agents.list");
+    add::<params::AgentsCreate>(&mut defs, "agents.create");
+    add::<params::AgentsUpdate>(&mut defs, "agents.update");
+    add::<params::AgentsDelete>(&mut defs, "agents.delete");
+    add::<params::Empty>(&mut defs, "models.list");
+    add::<params::Empty>(&mut defs, "health");
+    add::<params::Empty>(&mut defs, "status");
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Hearth control protocol (OpenClaw gateway protocol v4 subset)",
+        "protocol": super::PROTOCOL_VERSION,
+        "definitions": defs,
+    })
+}

@@ -1,0 +1,107 @@
+//! What the gateway's handlers share: the pipeline, auth, limits, and
+//! identity of this server process.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use hearth_agent::Runtime;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::Auth;
+
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Largest WebSocket frame accepted after `connect`.
+    pub max_payload_bytes: usize,
+    pub tick_interval_ms: u64,
+    /// Shown in `hello-ok` and `/v1/models`.
+    pub server_version: String,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            max_payload_bytes: 25 * 1024 * 1024,
+            tick_interval_ms: 30_000,
+            server_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// A configured model, as listed by `models.list` and `/v1/models`-adjacent
+/// status output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelListing {
+    /// The config name (`[models.<name>]`).
+    pub id: String,
+    /// The provider's own model name.
+    pub name: String,
+    pub provider: String,
+    /// `closed`, `open` or `half_open`.
+    pub breaker: String,
+}
+
+/// Lists the configured models; implemented by the binary over the router.
+pub trait ModelCatalog: Send + Sync + 'static {
+    fn models(&self) -> Vec<ModelListing>;
+}
+
+pub struct GatewayState {
+    pub runtime: Runtime,
+    pub auth: Auth,
+    pub config: GatewayConfig,
+    pub models: Arc<dyn ModelCatalog>,
+    pub started: Instant,
+    pub boot_id: String,
+    /// Set once recovery has run and the listener is up.
+    pub ready: AtomicBool,
+    /// Cancelled when the server shuts down: connections close.
+    pub shutdown: CancellationToken,
+    /// Every connection task, so shutdown can wait for them.
+    pub tasks: TaskTracker,
+}
+
+impl std::fmt::Debug for GatewayState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayState")
+            .field("boot_id", &self.boot_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GatewayState {
+    pub fn new(
+        runtime: Runtime,
+        auth: Auth,
+        config: GatewayConfig,
+        models: Arc<dyn ModelCatalog>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            runtime,
+            auth,
+            config,
+            models,
+            started: Instant::now(),
+            boot_id: uuid::Uuid::new_v4().to_string(),
+            ready: AtomicBool::new(false),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        })
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst) && !self.shutdown.is_cancelled()
+    }
+
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::SeqCst);
+    }
+
+    pub fn uptime_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+}

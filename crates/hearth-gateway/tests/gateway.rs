@@ -1,0 +1,677 @@
+//! The gateway end to end on a real socket: the control protocol through
+//! the real client, and the HTTP API through reqwest, over the real pipeline
+//! (SQLite store, model router, echo provider).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use hearth_agent::{
+    AgentRegistry, AgentSettings, Channels, LocalChannel, Metrics, ProviderFactory, Runtime,
+    RuntimeConfig,
+};
+use hearth_core::{AgentId, Provider};
+use hearth_gateway::client::{Client, ClientError};
+use hearth_gateway::{Auth, GatewayConfig, GatewayState, ModelCatalog, ModelListing};
+use hearth_models::{ModelConfig, ProviderKind, Router, RouterSettings};
+use hearth_store::{SqliteOptions, SqliteStore};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+const TOKEN: &str = "test-token";
+
+struct Routes(Router);
+
+impl ProviderFactory for Routes {
+    fn build(&self, settings: &AgentSettings) -> Result<Arc<dyn Provider>, String> {
+        let route = self
+            .0
+            .route(&settings.model, &settings.fallbacks)
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(route))
+    }
+}
+
+impl ModelCatalog for Routes {
+    fn models(&self) -> Vec<ModelListing> {
+        self.0
+            .models()
+            .into_iter()
+            .map(|m| ModelListing {
+                id: m.name,
+                name: m.model,
+                provider: m.provider,
+                breaker: format!("{:?}", m.breaker),
+            })
+            .collect()
+    }
+}
+
+struct Server {
+    _dir: tempfile::TempDir,
+    url: String,
+    http: String,
+    state: Arc<GatewayState>,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        SqliteStore::open(dir.path().join("hearth.db"), SqliteOptions::default()).unwrap(),
+    );
+    let mut models = BTreeMap::new();
+    models.insert(
+        "echo".to_owned(),
+        ModelConfig::new(ProviderKind::Echo, "echo"),
+    );
+    let routes = Arc::new(Routes(
+        Router::from_config(&models, RouterSettings::default()).unwrap(),
+    ));
+    let mut agents = BTreeMap::new();
+    agents.insert(AgentId::main(), AgentSettings::new("echo"));
+    let registry = AgentRegistry::load(
+        agents,
+        AgentId::main(),
+        routes.clone(),
+        store.clone(),
+        dir.path().join("agents"),
+    )
+    .await
+    .unwrap();
+    let channels = Channels::default()
+        .with(Arc::new(LocalChannel("gateway")))
+        .with(Arc::new(LocalChannel("openai")));
+    let runtime = Runtime::new(
+        store,
+        Arc::new(registry),
+        channels,
+        Arc::new(Metrics::default()),
+        RuntimeConfig::default(),
+    );
+    runtime.start().await.unwrap();
+    let state = GatewayState::new(
+        runtime,
+        Auth::new(Some(TOKEN.into())),
+        GatewayConfig::default(),
+        routes,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    state.set_ready();
+    tokio::spawn(hearth_gateway::serve(listener, state.clone()));
+    Server {
+        _dir: dir,
+        url: format!("ws://{addr}"),
+        http: format!("http://{addr}"),
+        state,
+    }
+}
+
+async fn client(s: &Server) -> Client {
+    Client::connect(&s.url, Some(TOKEN)).await.unwrap()
+}
+
+/// A raw socket, for frames the client would never send.
+async fn raw(
+    s: &Server,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    tokio_tungstenite::connect_async(&s.url).await.unwrap().0
+}
+
+async fn next_json(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .ok()??
+        {
+            Ok(Message::Text(t)) => return Some(serde_json::from_str(&t).unwrap()),
+            Ok(Message::Close(f)) => {
+                return Some(json!({ "closed": f.map(|f| u16::from(f.code)) }));
+            }
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+fn connect_frame(token: &str) -> String {
+    json!({"type": "req", "id": "c1", "method": "connect", "params": {
+        "minProtocol": 4, "maxProtocol": 4,
+        "client": {"id": "cli", "version": "1", "platform": "linux", "mode": "cli"},
+        "role": "operator", "scopes": ["operator.write"], "caps": [], "auth": {"token": token}}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn handshake_sends_a_challenge_and_hello_lists_real_methods() {
+    let s = server().await;
+    let mut ws = raw(&s).await;
+    let challenge = next_json(&mut ws).await.unwrap();
+    assert_eq!(challenge["event"], "connect.challenge");
+    assert!(!challenge["payload"]["nonce"].as_str().unwrap().is_empty());
+    ws.send(Message::Text(connect_frame(TOKEN).into()))
+        .await
+        .unwrap();
+    let hello = next_json(&mut ws).await.unwrap();
+    assert_eq!(hello["ok"], true, "{hello}");
+    assert_eq!(hello["payload"]["type"], "hello-ok");
+    assert_eq!(hello["payload"]["protocol"], 4);
+    let methods: Vec<&str> = hello["payload"]["features"]["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    for m in [
+        "health",
+        "chat.send",
+        "agent",
+        "agent.wait",
+        "sessions.list",
+        "agents.create",
+        "models.list",
+    ] {
+        assert!(methods.contains(&m), "{m} advertised");
+    }
+    assert_eq!(
+        hello["payload"]["auth"]["scopes"],
+        json!(["operator.write"])
+    );
+    assert!(
+        hello["payload"]["policy"]["tickIntervalMs"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_refused_and_the_socket_closed() {
+    let s = server().await;
+    let mut ws = raw(&s).await;
+    next_json(&mut ws).await.unwrap();
+    ws.send(Message::Text(connect_frame("nope").into()))
+        .await
+        .unwrap();
+    let res = next_json(&mut ws).await.unwrap();
+    assert_eq!(res["ok"], false);
+    assert_eq!(res["error"]["code"], "INVALID_REQUEST");
+    assert_eq!(res["error"]["details"]["code"], "AUTH_TOKEN_MISMATCH");
+    assert_eq!(next_json(&mut ws).await.unwrap()["closed"], 1008);
+    let err = Client::connect(&s.url, None).await.unwrap_err();
+    assert!(err.to_string().contains("token missing"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_frames_get_errors_and_never_break_the_connection() {
+    let s = server().await;
+    let mut ws = raw(&s).await;
+    next_json(&mut ws).await.unwrap();
+    // Malformed JSON before connect: an error, the connection stays.
+    ws.send(Message::Text("{not json".into())).await.unwrap();
+    let res = next_json(&mut ws).await.unwrap();
+    assert_eq!(res["error"]["code"], "INVALID_REQUEST");
+    assert!(
+        res["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("malformed")
+    );
+    ws.send(Message::Text(connect_frame(TOKEN).into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws).await.unwrap()["ok"], true);
+    for (frame, expect) in [
+        (json!({"type": "req", "id": "x1", "method": "tts.speak", "params": {}}).to_string(), "unknown method: tts.speak"),
+        (json!({"type": "req", "id": "x2", "method": "chat.send", "params": {"sessionKey": 7}}).to_string(), "invalid params"),
+        (json!({"type": "req", "id": "x3", "method": "chat.send", "params": {"sessionKey": "", "message": "x"}}).to_string(), "session key"),
+        ("[1,2,3]".to_owned(), "malformed"),
+    ] {
+        ws.send(Message::Text(frame.into())).await.unwrap();
+        let res = next_json(&mut ws).await.unwrap();
+        assert_eq!(res["ok"], false, "{res}");
+        assert!(res["error"]["message"].as_str().unwrap().contains(expect), "{res}");
+    }
+    // A write scope cannot delete sessions (admin).
+    ws.send(Message::Text(json!({"type": "req", "id": "x4", "method": "sessions.delete", "params": {"key": "agent:main:x"}}).to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_json(&mut ws).await.unwrap()["error"]["code"],
+        "FORBIDDEN"
+    );
+    // Still serving.
+    ws.send(Message::Text(
+        json!({"type": "req", "id": "h", "method": "health"})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next_json(&mut ws).await.unwrap()["payload"]["ok"], true);
+}
+
+#[tokio::test]
+async fn frames_over_64k_before_auth_are_refused() {
+    let s = server().await;
+    let mut ws = raw(&s).await;
+    next_json(&mut ws).await.unwrap();
+    let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(70 * 1024));
+    ws.send(Message::Text(big.into())).await.unwrap();
+    let res = next_json(&mut ws).await.unwrap();
+    assert_eq!(res["error"]["details"]["code"], "FRAME_TOO_LARGE");
+    assert_eq!(next_json(&mut ws).await.unwrap()["closed"], 1009);
+}
+
+#[tokio::test]
+async fn agent_answers_twice_and_streams_events() {
+    let s = server().await;
+    let mut c = client(&s).await;
+    let id = c.send("agent", json!({"message": "hello hearth", "agentId": "main", "sessionKey": "agent:main:t", "idempotencyKey": "run-1"})).await.unwrap();
+    let accepted = c.answer(&id, false).await.unwrap();
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(accepted["runId"], "run-1");
+    let result = c.answer(&id, false).await.unwrap();
+    assert_eq!(result["status"], "ok", "{result}");
+    assert_eq!(result["result"]["payloads"][0]["text"], "hello hearth");
+    // The events for that run arrived meanwhile, ending in a chat final.
+    let mut states = Vec::new();
+    while let Ok(e) = c.next_event(Duration::from_millis(200)).await {
+        if e.name == "chat" {
+            states.push(e.payload["state"].as_str().unwrap().to_owned());
+            assert_eq!(e.payload["runId"], "run-1");
+        }
+    }
+    assert_eq!(
+        states.last().map(String::as_str),
+        Some("final"),
+        "{states:?}"
+    );
+    // Retrying the same idempotency key returns the same run, not a new one.
+    let again = c.request_final("agent", json!({"message": "hello hearth", "sessionKey": "agent:main:t", "idempotencyKey": "run-1"})).await.unwrap();
+    assert_eq!(again["runId"], "run-1");
+    let history = c
+        .request("chat.history", json!({"sessionKey": "agent:main:t"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        history["messages"].as_array().unwrap().len(),
+        2,
+        "answered once: {history}"
+    );
+}
+
+#[tokio::test]
+async fn agent_without_a_session_key_uses_the_main_session() {
+    let s = server().await;
+    let mut c = client(&s).await;
+    let result = c
+        .request_final("agent", json!({"message": "hi", "idempotencyKey": "k"}))
+        .await
+        .unwrap();
+    assert_eq!(result["status"], "ok");
+    let session = c
+        .request("sessions.get", json!({"key": "agent:main:main"}))
+        .await
+        .unwrap();
+    assert_eq!(session["entry"]["isMain"], true);
+}
+
+#[tokio::test]
+async fn chat_send_streams_and_agent_wait_reports() {
+    let s = server().await;
+    let mut c = client(&s).await;
+    let sent = c.request("chat.send", json!({"sessionKey": "agent:main:c", "message": "one two three", "idempotencyKey": "cs-1"})).await.unwrap();
+    assert_eq!(sent, json!({"runId": "cs-1", "status": "started"}));
+    let mut text = None;
+    for _ in 0..20 {
+        let e = c.next_event(Duration::from_secs(5)).await.unwrap();
+        if e.name == "chat" && e.payload["state"] == "final" {
+            text = e.payload["message"]["content"][0]["text"]
+                .as_str()
+                .map(str::to_owned);
+            break;
+        }
+    }
+    assert_eq!(text.as_deref(), Some("one two three"));
+    let waited = c
+        .request("agent.wait", json!({"runId": "cs-1", "timeoutMs": 1000}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (waited["status"].as_str(), waited["text"].as_str()),
+        (Some("ok"), Some("one two three"))
+    );
+    let dup = c.request("chat.send", json!({"sessionKey": "agent:main:c", "message": "one two three", "idempotencyKey": "cs-1"})).await.unwrap();
+    assert_eq!(dup["status"], "ok");
+    let err = c
+        .request("agent.wait", json!({"runId": "nope"}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ClientError::Server { ref code, .. } if code == "NOT_FOUND"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn sessions_lifecycle() {
+    let s = server().await;
+    let mut c = client(&s).await;
+    let created = c
+        .request(
+            "sessions.create",
+            json!({"key": "agent:main:s1", "label": "work"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created["ok"], true);
+    let first_id = created["sessionId"].as_str().unwrap().to_owned();
+    c.request_final(
+        "agent",
+        json!({"message": "x", "sessionKey": "agent:main:s1"}),
+    )
+    .await
+    .unwrap();
+    let list = c
+        .request("sessions.list", json!({"limit": 10}))
+        .await
+        .unwrap();
+    let rows = list["sessions"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0]["key"].as_str(), rows[0]["messageCount"].as_u64()),
+        (Some("agent:main:s1"), Some(2))
+    );
+    let reset = c
+        .request("sessions.reset", json!({"key": "agent:main:s1"}))
+        .await
+        .unwrap();
+    assert_ne!(reset["sessionId"].as_str().unwrap(), first_id);
+    let stale = c
+        .request(
+            "sessions.delete",
+            json!({"key": "agent:main:s1", "expectedSessionId": first_id}),
+        )
+        .await
+        .unwrap_err();
+    assert!(stale.to_string().contains("changed"), "{stale}");
+    let deleted = c
+        .request("sessions.delete", json!({"key": "agent:main:s1"}))
+        .await
+        .unwrap();
+    assert_eq!(deleted["deleted"], true);
+    assert!(
+        c.request("sessions.get", json!({"key": "agent:main:s1"}))
+            .await
+            .is_err()
+    );
+    let sent = c
+        .request(
+            "sessions.send",
+            json!({"key": "agent:main:s2", "message": "hey"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent["status"], "started");
+    let aborted = c
+        .request("sessions.abort", json!({"key": "agent:main:none"}))
+        .await
+        .unwrap();
+    assert_eq!(aborted["aborted"], false);
+}
+
+#[tokio::test]
+async fn agents_and_models() {
+    let s = server().await;
+    let mut c = client(&s).await;
+    let list = c.request("agents.list", json!({})).await.unwrap();
+    assert_eq!(
+        (
+            list["defaultId"].as_str(),
+            list["agents"].as_array().unwrap().len()
+        ),
+        (Some("main"), 1)
+    );
+    let created = c
+        .request(
+            "agents.create",
+            json!({"name": "Ops Team", "model": "echo"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created["agentId"], "ops-team");
+    let dup = c
+        .request("agents.create", json!({"name": "ops team"}))
+        .await
+        .unwrap_err();
+    assert!(dup.to_string().contains("already exists"), "{dup}");
+    let bad = c
+        .request("agents.create", json!({"name": "x", "model": "gpt-nope"}))
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("gpt-nope"), "{bad}");
+    c.request(
+        "agents.update",
+        json!({"agentId": "ops-team", "name": "Ops"}),
+    )
+    .await
+    .unwrap();
+    let err = c
+        .request("agents.update", json!({"agentId": "main", "name": "x"}))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("config file"), "{err}");
+    let answer = c
+        .request_final("agent", json!({"message": "ping", "agentId": "ops-team"}))
+        .await
+        .unwrap();
+    assert_eq!(answer["result"]["payloads"][0]["text"], "ping");
+    c.request("agents.delete", json!({"agentId": "ops-team"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.request("agents.list", json!({})).await.unwrap()["agents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let models = c.request("models.list", json!({})).await.unwrap();
+    assert_eq!(models["models"][0]["id"], "echo");
+}
+
+#[tokio::test]
+async fn health_and_status_have_the_shapes_openclaw_reads() {
+    let s = server().await;
+    let mut c = client(&s).await;
+    c.request_final(
+        "agent",
+        json!({"message": "x", "sessionKey": "agent:main:h"}),
+    )
+    .await
+    .unwrap();
+    let health = c.request("health", Value::Null).await.unwrap();
+    assert_eq!(health["ok"], true);
+    assert_eq!(health["agents"][0]["sessions"]["count"], 1);
+    let status = c
+        .request("status", json!({"includeChannelSummary": false}))
+        .await
+        .unwrap();
+    assert!(status["channelSummary"].is_array());
+    assert!(status["sessions"]["byAgent"].is_array());
+    assert_eq!(status["sessions"]["count"], 1);
+    let presence = c.request("system-presence", Value::Null).await.unwrap();
+    assert_eq!(presence[0]["mode"], "gateway");
+}
+
+#[tokio::test]
+async fn shutdown_closes_connections_with_a_notice() {
+    let s = server().await;
+    let mut c = client(&s).await;
+    s.state.shutdown.cancel();
+    let e = c.next_event(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(e.name, "shutdown");
+}
+
+// --- HTTP ---
+
+#[tokio::test]
+async fn probes_and_metrics() {
+    let s = server().await;
+    let http = reqwest::Client::new();
+    let ok = http
+        .get(format!("{}/healthz", s.http))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let ready = http.get(format!("{}/readyz", s.http)).send().await.unwrap();
+    assert_eq!(ready.json::<Value>().await.unwrap()["ready"], true);
+    // One turn, then the metrics show it.
+    let mut c = client(&s).await;
+    c.request_final("agent", json!({"message": "x"}))
+        .await
+        .unwrap();
+    let metrics = http
+        .get(format!("{}/metrics", s.http))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "hearth_turn_duration_seconds_bucket",
+        "hearth_provider_first_event_seconds",
+        "hearth_queue_depth",
+        "hearth_turns_total{state=\"done\"} 1",
+    ] {
+        assert!(metrics.contains(name), "{name} in\n{metrics}");
+    }
+}
+
+#[tokio::test]
+async fn openai_api_needs_the_token_and_names_agents() {
+    let s = server().await;
+    let http = reqwest::Client::new();
+    let unauth = http
+        .get(format!("{}/v1/models", s.http))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauth.status(), 401);
+    let models: Value = http
+        .get(format!("{}/v1/models", s.http))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models["data"][0]["id"], "main");
+    let unknown = http
+        .post(format!("{}/v1/chat/completions", s.http))
+        .bearer_auth(TOKEN)
+        .json(&json!({"model": "gpt-4", "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let bad = http
+        .post(format!("{}/v1/chat/completions", s.http))
+        .bearer_auth(TOKEN)
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(
+        bad.json::<Value>().await.unwrap()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid request body")
+    );
+}
+
+#[tokio::test]
+async fn openai_completion_non_streaming_and_streaming() {
+    let s = server().await;
+    let http = reqwest::Client::new();
+    let body = json!({"model": "main", "messages": [
+        {"role": "system", "content": "ignored"},
+        {"role": "user", "content": "earlier"},
+        {"role": "assistant", "content": "reply"},
+        {"role": "user", "content": [{"type": "text", "text": "now this"}]}]});
+    let res: Value = http
+        .post(format!("{}/v1/chat/completions", s.http))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(res["choices"][0]["message"]["content"], "now this", "{res}");
+    assert_eq!(res["object"], "chat.completion");
+
+    let mut stream_body = body.clone();
+    stream_body["stream"] = json!(true);
+    let text = http
+        .post(format!("{}/v1/chat/completions", s.http))
+        .bearer_auth(TOKEN)
+        .json(&stream_body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut content = String::new();
+    let mut finish = None;
+    for line in text.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        if line == "[DONE]" {
+            break;
+        }
+        let chunk: Value = serde_json::from_str(line).unwrap();
+        content.push_str(
+            chunk["choices"][0]["delta"]["content"]
+                .as_str()
+                .unwrap_or(""),
+        );
+        if let Some(f) = chunk["choices"][0]["finish_reason"].as_str() {
+            finish = Some(f.to_owned());
+        }
+    }
+    assert_eq!(content, "now this");
+    assert_eq!(finish.as_deref(), Some("stop"));
+    assert!(text.trim_end().ends_with("data: [DONE]"));
+}
+
+/// Hearth's OpenAI provider talking to Hearth's own OpenAI endpoint: the
+/// two halves of the wire format agree.
+#[tokio::test]
+async fn the_openai_provider_speaks_to_our_own_endpoint() {
+    let s = server().await;
+    let mut config = hearth_models::OpenAiConfig::new(format!("{}/v1", s.http), "main");
+    config.api_key = Some(hearth_models::ApiKey::new(TOKEN));
+    let provider = hearth_models::OpenAiProvider::new(config).unwrap();
+    let request = hearth_core::ChatRequest {
+        model: "main".into(),
+        messages: vec![hearth_core::ChatMessage::user("round trip")],
+        ..Default::default()
+    };
+    let completion = provider.complete(request).await.unwrap();
+    assert_eq!(completion.text, "round trip");
+    assert_eq!(
+        completion.finish_reason,
+        Some(hearth_core::FinishReason::Stop)
+    );
+}
