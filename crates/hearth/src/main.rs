@@ -1,1 +1,3 @@
+mod paths;
+
 fn main() {}
