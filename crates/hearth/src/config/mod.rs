@@ -1,6 +1,6 @@
 //! The binary's configuration: the `config.toml` schema, loading it with
 //! environment overrides and precise errors, pure validation, the
-//! conversions into each crate's own settings.
+//! conversions into each crate's own settings, and `hearth init`.
 //!
 //! ```text
 //! config.toml ─▶ toml::Table ─▶ + HEARTH_* overrides ─▶ Config ─▶ validate()
@@ -13,11 +13,13 @@
 //! - `validate.rs`: [`Config::validate`], the checks that need no IO.
 //! - `error.rs`: [`ConfigError`].
 //! - `template.rs`: the commented file `hearth init` writes.
+//! - `init.rs`: [`init`], writing the file and the data directory.
 
 // used by main.rs once the CLI lands
 #![allow(dead_code, unused_imports)]
 
 mod error;
+mod init;
 mod load;
 mod schema;
 mod template;
@@ -27,6 +29,7 @@ mod validate;
 mod tests;
 
 pub use error::ConfigError;
+pub use init::{InitError, InitReport, init};
 pub use load::process_env;
 pub use schema::{
     Config, DEFAULT_PORT, GatewayConfig, LogConfig, LogFormat, PipelineConfig, StateConfig,

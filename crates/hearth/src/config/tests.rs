@@ -316,3 +316,64 @@ fn secrets_stay_out_of_debug_output() {
     let (config, _dir) = load(MINIMAL, &[("HEARTH_GATEWAY__TOKEN", "sekrit-value")]);
     assert!(!format!("{config:?}").contains("sekrit-value"));
 }
+
+#[cfg(unix)]
+mod init_tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn init_writes_a_private_loadable_config_and_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("etc/hearth/config.toml");
+        let data = dir.path().join("data");
+        let report = init(&config_path, Some(&data), false).unwrap();
+
+        assert_eq!(mode(&config_path), 0o600);
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(report.workspace, data.join("agents/main"));
+        assert!(report.workspace.join("AGENTS.md").is_file());
+        assert_eq!(report.persona_files.len(), 2);
+        assert!(report.backup.is_none());
+
+        let config = Config::load(&config_path, env(&[])).unwrap();
+        assert_eq!(config.gateway.token(), Some(report.token.expose()));
+        assert_eq!(config.data_dir().unwrap(), data);
+    }
+
+    #[test]
+    fn second_init_refuses_then_force_keeps_a_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("config.toml");
+        let data = dir.path().join("data");
+        let first = init(&config_path, Some(&data), false).unwrap();
+        let before = std::fs::read_to_string(&config_path).unwrap();
+
+        let err = init(&config_path, Some(&data), false).unwrap_err();
+        assert!(matches!(err, InitError::AlreadyExists { .. }));
+        assert!(err.to_string().contains("--force"), "{err}");
+        assert_eq!(std::fs::read_to_string(&config_path).unwrap(), before);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+
+        let second = init(&config_path, Some(&data), true).unwrap();
+        let backup = second.backup.expect("a backup");
+        let name = backup.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("config.toml.bak."), "{name}");
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), before);
+        assert_eq!(mode(&backup), 0o600);
+        assert_eq!(mode(&config_path), 0o600);
+        assert_ne!(second.token.expose(), first.token.expose());
+        assert!(
+            second.persona_files.is_empty(),
+            "existing personas are kept"
+        );
+
+        // Two forced inits in the same second keep both backups.
+        let third = init(&config_path, Some(&data), true).unwrap();
+        assert_ne!(third.backup.unwrap(), backup);
+    }
+}
