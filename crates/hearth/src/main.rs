@@ -1,4 +1,91 @@
-mod config;
-mod paths;
+//! The `hearth` binary: parses the command line, loads the config, and runs
+//! the daemon or one of its client and maintenance commands. The only crate
+//! that uses `anyhow`; errors are printed with their causes and mapped to
+//! exit codes (1: failure, 2: bad usage or config).
 
-fn main() {}
+mod cli;
+mod commands;
+mod config;
+mod daemon;
+mod paths;
+mod wiring;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// Errors that are the user's to fix in their input (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            let usage = error.downcast_ref::<UsageError>().is_some()
+                || error.downcast_ref::<config::ConfigError>().is_some();
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let json = cli.json;
+    match cli.command {
+        Command::Init { force } => commands::init::run(cli.config.as_deref(), force, json),
+        Command::Run => {
+            let config = commands::load_config(cli.config.as_deref())?;
+            commands::init_logging(&config);
+            daemon::run(config).await.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Chat {
+            message,
+            agent,
+            session,
+        } => {
+            let config = commands::load_config(cli.config.as_deref())?;
+            commands::chat::run(&config, message, agent, session, json).await
+        }
+        Command::Status => {
+            commands::status::run(&commands::load_config(cli.config.as_deref())?, json).await
+        }
+        Command::Doctor => commands::doctor::run(cli.config.as_deref(), json).await,
+        Command::Sessions { action } => {
+            commands::sessions::run(&commands::load_config(cli.config.as_deref())?, action, json)
+                .await
+        }
+        Command::Models { check } => {
+            commands::models::run(&commands::load_config(cli.config.as_deref())?, check, json).await
+        }
+        Command::Config {
+            action: cli::ConfigAction::Check,
+        } => commands::config_check(cli.config.as_deref(), json),
+        Command::Protocol {
+            action: cli::ProtocolAction::Schema,
+        } => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&hearth_gateway::protocol::schema::protocol_schema())?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            target: cli::BenchTarget::Gateway { turns },
+        } => commands::bench::gateway(turns, json).await,
+    }
+}

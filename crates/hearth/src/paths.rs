@@ -8,9 +8,6 @@
 //!   agents/<id>/                        an agent's workspace (AGENTS.md, SOUL.md)
 //! ```
 
-// used by main.rs once the CLI lands
-#![allow(dead_code)]
-
 use hearth_core::AgentId;
 use std::path::{Path, PathBuf};
 

@@ -15,9 +15,6 @@
 //! - `template.rs`: the commented file `hearth init` writes.
 //! - `init.rs`: [`init`], writing the file and the data directory.
 
-// used by main.rs once the CLI lands
-#![allow(dead_code, unused_imports)]
-
 mod error;
 mod init;
 mod load;
@@ -29,13 +26,17 @@ mod validate;
 mod tests;
 
 pub use error::ConfigError;
-pub use init::{InitError, InitReport, init};
+pub use init::init;
 pub use load::process_env;
-pub use schema::{
-    Config, DEFAULT_PORT, GatewayConfig, LogConfig, LogFormat, PipelineConfig, StateConfig,
-    SyncMode, Token,
-};
-pub use template::render as render_template;
+pub use schema::{Config, DEFAULT_PORT, LogFormat, SyncMode};
+
+// Only the tests use these names at this level.
+#[cfg(test)]
+use init::InitError;
+#[cfg(test)]
+use schema::{GatewayConfig, LogConfig, PipelineConfig, Token};
+#[cfg(test)]
+use template::render as render_template;
 
 use crate::paths;
 use hearth_agent::{AgentSettings, RuntimeConfig};

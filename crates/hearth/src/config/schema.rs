@@ -100,6 +100,7 @@ impl GatewayConfig {
 pub struct Token(String);
 
 impl Token {
+    #[cfg(test)]
     pub fn new(token: impl Into<String>) -> Self {
         Self(token.into())
     }

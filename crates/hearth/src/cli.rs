@@ -1,0 +1,122 @@
+//! The command line: one binary, subcommands for the daemon, its clients
+//! and its maintenance.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hearth",
+    version,
+    about = "Hearth: a local-first AI assistant gateway"
+)]
+pub struct Cli {
+    /// Config file (default: $XDG_CONFIG_HOME/hearth/config.toml).
+    #[arg(long, global = true, env = "HEARTH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print data as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented default config (with a fresh gateway token) and the
+    /// default agent's persona files.
+    Init {
+        /// Replace an existing config (the old one is kept as a backup).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the daemon in the foreground until SIGTERM or Ctrl-C.
+    Run,
+    /// Talk to an agent through the running daemon.
+    Chat {
+        /// Send one message, print the answer, exit.
+        #[arg(short, long)]
+        message: Option<String>,
+        /// Agent to talk to (default: the config's default agent).
+        #[arg(long)]
+        agent: Option<String>,
+        /// Session key (default: the agent's main session).
+        #[arg(long)]
+        session: Option<String>,
+    },
+    /// Show whether the daemon runs, its agents, sessions and queue.
+    Status,
+    /// Check config, state directory, port, models; say how to fix problems.
+    Doctor,
+    /// List and manage sessions (through the running daemon).
+    Sessions {
+        #[command(subcommand)]
+        action: Option<SessionsAction>,
+    },
+    /// List the configured models.
+    Models {
+        /// Also check that each model's server answers.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// The control protocol's JSON Schema.
+    Protocol {
+        #[command(subcommand)]
+        action: ProtocolAction,
+    },
+    /// Benchmarks that print figures and ratios.
+    Bench {
+        #[command(subcommand)]
+        target: BenchTarget,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsAction {
+    /// List sessions, most recent first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// Show a session's transcript.
+    Show {
+        key: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Start a new transcript for a session (the old one is kept).
+    Reset { key: String },
+    /// Delete a session and its transcripts.
+    Delete { key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Validate the config without side effects.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProtocolAction {
+    /// Print the JSON Schema of the protocol Hearth speaks.
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchTarget {
+    /// Gateway overhead with the echo provider: CPU per turn, turns/s over
+    /// HTTP and WebSocket at 1 and 8 clients, idle RSS, time to ready.
+    Gateway {
+        /// Turns per measurement.
+        #[arg(long, default_value_t = 4000)]
+        turns: usize,
+    },
+}
