@@ -203,35 +203,3 @@ pub(crate) async fn collect(
     }
     (events, None)
 }
-
-/// Every source file opens with a `//!` line saying what it is for, and
-/// stays small enough to be one thing.
-#[test]
-fn tidy_every_file_has_a_purpose_line_and_stays_small() {
-    fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, files);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut files,
-    );
-    assert!(files.len() > 10, "found {files:?}");
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        assert!(
-            text.starts_with("//! "),
-            "{} lacks a //! line",
-            file.display()
-        );
-        let lines = text.lines().count();
-        assert!(lines < 800, "{} has {lines} lines", file.display());
-    }
-}

@@ -280,7 +280,7 @@ fn stream_response(
                 // Lagged, timed out or stopping: take the answer from the store.
                 break state.runtime.wait(&run_id, Duration::from_millis(100)).await.ok().flatten();
             };
-            if &*event.run_id != run_id {
+            if *event.run_id != *run_id {
                 continue;
             }
             match &event.kind {

@@ -156,7 +156,7 @@ impl Connection {
             let frame = match parse_frame(&text) {
                 Ok(frame) => frame,
                 Err(response) => {
-                    let _ = self.send_json(&response).await;
+                    let _ = self.send_json(&*response).await;
                     continue;
                 }
             };
@@ -341,7 +341,7 @@ impl Connection {
         let frame = match parse_frame(text) {
             Ok(frame) => frame,
             Err(response) => {
-                let _ = self.send_json(&response).await;
+                let _ = self.send_json(&*response).await;
                 return Flow::Continue;
             }
         };
@@ -385,7 +385,8 @@ impl Connection {
                         Ok(run) => {
                             match handlers::agent_result(&state, &run_id, run, accepted_at) {
                                 Ok(payload) => ResponseFrame::ok(id, payload),
-                                Err((payload, error)) => {
+                                Err(failed) => {
+                                    let (payload, error) = *failed;
                                     let mut frame = ResponseFrame::err(id, error);
                                     frame.payload = Some(payload);
                                     frame
@@ -437,15 +438,15 @@ impl Connection {
 
 /// Parses a request frame; on failure returns the error answer (with the
 /// frame's id if one could be read).
-fn parse_frame(text: &str) -> Result<RequestFrame, ResponseFrame> {
+fn parse_frame(text: &str) -> Result<RequestFrame, Box<ResponseFrame>> {
     serde_json::from_str::<RequestFrame>(text).map_err(|error| {
         let id = serde_json::from_str::<Value>(text)
             .ok()
             .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
             .unwrap_or_default();
-        ResponseFrame::err(
+        Box::new(ResponseFrame::err(
             id,
             ErrorShape::invalid(format!("malformed request frame: {error}")),
-        )
+        ))
     })
 }

@@ -204,13 +204,13 @@ pub(crate) fn agent_result(
     run_id: &str,
     run: Option<RunRecord>,
     accepted_at: i64,
-) -> Result<Value, (Value, ErrorShape)> {
+) -> Result<Value, Box<(Value, ErrorShape)>> {
     let Some(run) = run else {
         let e = ErrorShape::new(errors::NOT_FOUND, format!("run {run_id} no longer exists"));
-        return Err((
+        return Err(Box::new((
             json!({ "runId": run_id, "status": "error", "summary": e.message }),
             e,
-        ));
+        )));
     };
     if !run.state.is_finished() {
         return Ok(
@@ -248,7 +248,7 @@ pub(crate) fn agent_result(
             errors::UNAVAILABLE,
             run.error.unwrap_or_else(|| "the run failed".into()),
         );
-        return Err((payload, e));
+        return Err(Box::new((payload, e)));
     }
     Ok(payload)
 }

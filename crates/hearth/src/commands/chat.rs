@@ -73,15 +73,13 @@ async fn turn(
             continue;
         }
         match event.payload["state"].as_str() {
-            Some("delta") => {
-                if print {
-                    write!(
-                        stdout,
-                        "{}",
-                        event.payload["deltaText"].as_str().unwrap_or("")
-                    )?;
-                    stdout.flush()?;
-                }
+            Some("delta") if print => {
+                write!(
+                    stdout,
+                    "{}",
+                    event.payload["deltaText"].as_str().unwrap_or("")
+                )?;
+                stdout.flush()?;
             }
             Some("final") | Some("aborted") => {
                 if print {
