@@ -83,6 +83,8 @@ pub struct RunRecord {
     pub error: Option<String>,
     pub accepted_at_ms: i64,
     pub finished_at_ms: Option<i64>,
+    /// Tokens the run's model calls used (zero until it finishes).
+    pub usage: Usage,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -621,6 +621,8 @@ async fn openai_completion_non_streaming_and_streaming() {
         .unwrap();
     assert_eq!(res["choices"][0]["message"]["content"], "now this", "{res}");
     assert_eq!(res["object"], "chat.completion");
+    // The provider's own token count (echo counts words), not an estimate.
+    assert_eq!(res["usage"]["completion_tokens"], 2, "{res}");
 
     let mut stream_body = body.clone();
     stream_body["stream"] = json!(true);

@@ -1,8 +1,10 @@
 //! The durable inbox: the only writer of the `inbox` table. A row is a run:
 //! the accepted message, its state, and (once finished) its reply.
 
-use hearth_core::{AgentId, InboundMessage, RunRecord, RunState, SessionKey, StoreError, now_ms};
-use rusqlite::{Connection, OptionalExtension, params};
+use hearth_core::{
+    AgentId, InboundMessage, RunRecord, RunState, SessionKey, StoreError, Usage, now_ms,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::backend;
 
@@ -41,52 +43,87 @@ pub(crate) fn finish(
     state: RunState,
     reply: &str,
     error: Option<&str>,
+    usage: Usage,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "UPDATE inbox SET state = ?2, reply = ?3, error = ?4, finished_at_ms = ?5 WHERE run_id = ?1",
+        "UPDATE inbox SET state = ?2, reply = ?3, error = ?4, finished_at_ms = ?5,
+             input_tokens = ?6, output_tokens = ?7
+         WHERE run_id = ?1",
     )
-    .and_then(|mut st| st.execute(params![run_id, state.as_str(), reply, error, now_ms()]))
+    .and_then(|mut st| {
+        st.execute(params![
+            run_id,
+            state.as_str(),
+            reply,
+            error,
+            now_ms(),
+            usage.input_tokens,
+            usage.output_tokens
+        ])
+    })
     .map_err(backend)?;
     Ok(())
 }
 
+/// The columns of a run, as read, before validation.
+struct RunRow {
+    run_id: String,
+    session_key: String,
+    agent_id: String,
+    state: String,
+    reply: Option<String>,
+    error: Option<String>,
+    accepted_at_ms: i64,
+    finished_at_ms: Option<i64>,
+    usage: Usage,
+}
+
+impl RunRow {
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            run_id: row.get(0)?,
+            session_key: row.get(1)?,
+            agent_id: row.get(2)?,
+            state: row.get(3)?,
+            reply: row.get(4)?,
+            error: row.get(5)?,
+            accepted_at_ms: row.get(6)?,
+            finished_at_ms: row.get(7)?,
+            usage: Usage {
+                input_tokens: row.get(8)?,
+                output_tokens: row.get(9)?,
+            },
+        })
+    }
+
+    fn into_record(self) -> Result<RunRecord, StoreError> {
+        let corrupt =
+            |e: String| StoreError::Backend(format!("corrupt inbox row {}: {e}", self.run_id));
+        Ok(RunRecord {
+            session_key: SessionKey::new(self.session_key.clone())
+                .map_err(|e| corrupt(e.to_string()))?,
+            agent_id: AgentId::new(self.agent_id.clone()).map_err(|e| corrupt(e.to_string()))?,
+            state: RunState::parse(&self.state)
+                .ok_or_else(|| corrupt(format!("unknown state {:?}", self.state)))?,
+            reply: self.reply,
+            error: self.error,
+            accepted_at_ms: self.accepted_at_ms,
+            finished_at_ms: self.finished_at_ms,
+            usage: self.usage,
+            run_id: self.run_id,
+        })
+    }
+}
+
 pub(crate) fn get(conn: &Connection, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
     conn.prepare_cached(
-        "SELECT run_id, session_key, agent_id, state, reply, error, accepted_at_ms, finished_at_ms
+        "SELECT run_id, session_key, agent_id, state, reply, error, accepted_at_ms, finished_at_ms,
+                input_tokens, output_tokens
          FROM inbox WHERE run_id = ?1",
     )
-    .and_then(|mut st| {
-        st.query_row([run_id], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, Option<String>>(4)?,
-                row.get::<_, Option<String>>(5)?,
-                row.get::<_, i64>(6)?,
-                row.get::<_, Option<i64>>(7)?,
-            ))
-        })
-        .optional()
-    })
+    .and_then(|mut st| st.query_row([run_id], RunRow::read).optional())
     .map_err(backend)?
-    .map(
-        |(run_id, key, agent, state, reply, error, accepted_at_ms, finished_at_ms)| {
-            Ok(RunRecord {
-                run_id,
-                session_key: SessionKey::new(key)
-                    .map_err(|e| StoreError::Backend(e.to_string()))?,
-                agent_id: AgentId::new(agent).map_err(|e| StoreError::Backend(e.to_string()))?,
-                state: RunState::parse(&state)
-                    .ok_or_else(|| StoreError::Backend(format!("unknown run state {state:?}")))?,
-                reply,
-                error,
-                accepted_at_ms,
-                finished_at_ms,
-            })
-        },
-    )
+    .map(RunRow::into_record)
     .transpose()
 }
 

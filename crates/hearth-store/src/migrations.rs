@@ -49,7 +49,9 @@ pub const MIGRATIONS: &[&str] = &[
         reply           TEXT,
         error           TEXT,
         accepted_at_ms  INTEGER NOT NULL,
-        finished_at_ms  INTEGER
+        finished_at_ms  INTEGER,
+        input_tokens    INTEGER NOT NULL DEFAULT 0,
+        output_tokens   INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX inbox_unfinished ON inbox (seq) WHERE state IN ('queued', 'running');
 

@@ -201,6 +201,7 @@ impl Store for SqliteStore {
                 outcome.state,
                 &outcome.reply.text,
                 outcome.error.as_deref(),
+                outcome.usage,
             )?;
             Ok(outbox_id)
         })

@@ -197,7 +197,7 @@ pub async fn chat_completions(
     }
     let run = state.runtime.wait(&run_id, ANSWER_TIMEOUT).await?;
     let run = finished(run, &run_id)?;
-    let (prompt, completion) = usage_of(&state, &run).await;
+    let (prompt, completion) = (run.usage.input_tokens, run.usage.output_tokens);
     Ok(Json(json!({
         "id": format!("chatcmpl-{run_id}"),
         "object": "chat.completion",
@@ -237,13 +237,6 @@ fn finished(run: Option<RunRecord>, run_id: &str) -> Result<RunRecord, ApiError>
         )),
         _ => Ok(run),
     }
-}
-
-/// Token counts of the run's session turn (approximate: the session's
-/// latest totals are not per run, so report what the transcript implies).
-async fn usage_of(_state: &GatewayState, run: &RunRecord) -> (u64, u64) {
-    let completion = run.reply.as_deref().map_or(0, |t| t.len().div_ceil(4)) as u64;
-    (0, completion)
 }
 
 fn chunk(run_id: &str, model: &str, delta: Value, finish: Option<&str>) -> String {

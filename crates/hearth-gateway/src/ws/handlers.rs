@@ -223,6 +223,15 @@ pub(crate) fn agent_result(
         .agents()
         .get(&run.agent_id)
         .map(|a| a.settings.model.clone());
+    // The agent's primary model's provider (a fallback may have answered).
+    let provider = model.as_ref().and_then(|name| {
+        state
+            .models
+            .models()
+            .into_iter()
+            .find(|m| &m.id == name)
+            .map(|m| m.provider)
+    });
     let duration = run.finished_at_ms.unwrap_or_else(now_ms) - accepted_at.min(run.accepted_at_ms);
     let summary = match run.state {
         RunState::Aborted => "aborted",
@@ -237,7 +246,17 @@ pub(crate) fn agent_result(
             "payloads": [{ "text": text, "mediaUrl": null }],
             "meta": {
                 "durationMs": duration.max(0),
-                "agentMeta": { "sessionKey": run.session_key.as_str(), "agentId": run.agent_id.as_str(), "provider": "hearth", "model": model },
+                "agentMeta": {
+                    "sessionKey": run.session_key.as_str(),
+                    "agentId": run.agent_id.as_str(),
+                    "provider": provider,
+                    "model": model,
+                    "usage": {
+                        "input": run.usage.input_tokens,
+                        "output": run.usage.output_tokens,
+                        "total": run.usage.input_tokens + run.usage.output_tokens,
+                    },
+                },
                 "aborted": run.state == RunState::Aborted,
                 "stopReason": summary,
             },
