@@ -6,6 +6,7 @@
 //! - `ws`: the WebSocket control plane.
 //! - `http`: probes, metrics, the OpenAI-compatible API.
 //! - [`auth`]: shared-token auth with failure rate limiting.
+//! - `presence`: who is connected, announced as `presence` events.
 //! - [`client`]: a small client of the control protocol (CLI, tests, bench).
 //!
 //! Data flow: a request becomes an `InboundMessage` submitted to the
@@ -15,6 +16,7 @@
 pub mod auth;
 pub mod client;
 mod http;
+mod presence;
 pub mod protocol;
 pub mod state;
 mod ws;

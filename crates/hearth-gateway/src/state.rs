@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
+use crate::presence::Presence;
 
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -63,6 +64,7 @@ pub struct GatewayState {
     pub shutdown: CancellationToken,
     /// Every connection task, so shutdown can wait for them.
     pub tasks: TaskTracker,
+    pub presence: Presence,
 }
 
 impl std::fmt::Debug for GatewayState {
@@ -90,6 +92,7 @@ impl GatewayState {
             ready: AtomicBool::new(false),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            presence: Presence::default(),
         })
     }
 

@@ -256,6 +256,70 @@ async fn bad_frames_get_errors_and_never_break_the_connection() {
     assert_eq!(next_json(&mut ws).await.unwrap()["payload"]["ok"], true);
 }
 
+/// Thousands of mangled frames (truncated, byte-flipped, wrong types) get
+/// error answers; the connection keeps serving and nothing panics.
+#[tokio::test]
+async fn mangled_frames_never_break_the_server() {
+    let s = server().await;
+    let mut ws = raw(&s).await;
+    next_json(&mut ws).await.unwrap();
+    ws.send(Message::Text(connect_frame(TOKEN).into()))
+        .await
+        .unwrap();
+    next_json(&mut ws).await.unwrap();
+    let seeds = [
+        json!({"type": "req", "id": "a", "method": "chat.send", "params": {"sessionKey": "agent:main:f", "message": "hi"}}).to_string(),
+        json!({"type": "req", "id": "b", "method": "sessions.list", "params": {"limit": 5}}).to_string(),
+        json!({"type": "req", "id": "c", "method": "agent.wait", "params": {"runId": "x", "timeoutMs": 1}}).to_string(),
+    ];
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut sent = 0;
+    for i in 0..2000 {
+        let mut bytes = seeds[i % seeds.len()].clone().into_bytes();
+        for _ in 0..(next() % 4 + 1) {
+            let at = (next() as usize) % bytes.len();
+            match next() % 3 {
+                0 => bytes[at] = (next() % 128) as u8,
+                1 => bytes.truncate(at.max(1)),
+                _ => bytes.insert(at, b"{}[]\",:0"[(next() % 8) as usize]),
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        ws.send(Message::Text(text.into())).await.unwrap();
+        sent += 1;
+    }
+    // Every mangled request got an answer (or was a valid request); then a
+    // normal request is still served.
+    ws.send(Message::Text(
+        json!({"type": "req", "id": "last", "method": "health"})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let mut answers = 0;
+    loop {
+        let frame = next_json(&mut ws).await.expect("the connection stays open");
+        if frame["type"] == "res" {
+            answers += 1;
+        }
+        if frame["id"] == "last" {
+            assert_eq!(frame["payload"]["ok"], true);
+            break;
+        }
+    }
+    assert!(
+        answers >= sent / 2,
+        "most frames are answered: {answers} of {sent}"
+    );
+}
+
 #[tokio::test]
 async fn frames_over_64k_before_auth_are_refused() {
     let s = server().await;
@@ -508,6 +572,70 @@ async fn health_and_status_have_the_shapes_openclaw_reads() {
     assert_eq!(status["sessions"]["count"], 1);
     let presence = c.request("system-presence", Value::Null).await.unwrap();
     assert_eq!(presence[0]["mode"], "gateway");
+}
+
+#[tokio::test]
+async fn presence_announces_clients_joining_and_leaving() {
+    let s = server().await;
+    let mut watcher = client(&s).await;
+    let other = client(&s).await;
+    let joined = loop {
+        let e = watcher.next_event(Duration::from_secs(5)).await.unwrap();
+        if e.name == "presence" {
+            break e.payload;
+        }
+    };
+    assert_eq!(joined["presence"].as_array().unwrap().len(), 2, "{joined}");
+    assert_eq!(joined["presence"][0]["clientId"], "hearth-cli");
+    let listed = watcher
+        .request("system-presence", Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        3,
+        "the gateway and two clients: {listed}"
+    );
+    other.close().await;
+    let left = loop {
+        let e = watcher.next_event(Duration::from_secs(5)).await.unwrap();
+        if e.name == "presence" {
+            break e.payload;
+        }
+    };
+    assert_eq!(left["presence"].as_array().unwrap().len(), 1, "{left}");
+}
+
+#[tokio::test]
+async fn admin_actions_and_failed_logins_are_audited() {
+    let s = server().await;
+    let mut c = client(&s).await;
+    c.request("agents.create", json!({"name": "auditor", "model": "echo"}))
+        .await
+        .unwrap();
+    c.request("agents.delete", json!({"agentId": "auditor"}))
+        .await
+        .unwrap();
+    // A refused action is not recorded as done.
+    c.request("agents.delete", json!({"agentId": "main"}))
+        .await
+        .unwrap_err();
+    Client::connect(&s.url, Some("wrong")).await.unwrap_err();
+    let db = rusqlite::Connection::open(s._dir.path().join("hearth.db")).unwrap();
+    let rows: Vec<(String, String)> = db
+        .prepare("SELECT actor, action FROM audit ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let actions: Vec<&str> = rows.iter().map(|(_, a)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["agents.create", "agents.delete", "auth.failed"],
+        "{rows:?}"
+    );
+    assert_eq!(rows[0].0, "hearth-cli@127.0.0.1");
 }
 
 #[tokio::test]

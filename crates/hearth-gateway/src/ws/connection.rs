@@ -68,6 +68,8 @@ struct Connection {
     /// Event frames sent so far (the next frame's `seq` is this + 1).
     seq: u64,
     scopes: Vec<String>,
+    /// `<client id>@<address>`, the actor named in audit entries.
+    actor: String,
     interests: HashSet<SessionKey>,
     deferred: JoinSet<()>,
     out_tx: mpsc::Sender<ResponseFrame>,
@@ -89,6 +91,7 @@ impl Connection {
             conn_id: uuid::Uuid::new_v4().to_string(),
             seq: 0,
             scopes: Vec::new(),
+            actor: format!("unknown@{}", peer.ip()),
             interests: HashSet::new(),
             deferred: JoinSet::new(),
             out_tx,
@@ -127,6 +130,7 @@ impl Connection {
                 })))
                 .await;
         }
+        self.state.presence.leave(&self.conn_id);
         self.deferred.shutdown().await;
     }
 
@@ -185,6 +189,22 @@ impl Connection {
                 }
                 Err(e) => {
                     let reason = e.message.clone();
+                    // Record failed logins (not the locked-out repeats, so
+                    // a flood cannot fill the log).
+                    let code = e.details.as_ref().and_then(|d| d["code"].as_str());
+                    if matches!(
+                        code,
+                        Some(detail::AUTH_TOKEN_MISSING | detail::AUTH_TOKEN_MISMATCH)
+                    ) {
+                        let what = json!({ "client": params.client.id, "reason": code });
+                        handlers::audit(
+                            &self.state,
+                            &format!("peer@{}", self.peer.ip()),
+                            "auth.failed",
+                            what,
+                        )
+                        .await;
+                    }
                     let _ = self.send_json(&ResponseFrame::err(frame.id, e)).await;
                     Flow::Close(CLOSE_POLICY, reason)
                 }
@@ -222,6 +242,7 @@ impl Connection {
                 .retry_after(wait.as_millis() as u64));
             }
         }
+        self.actor = format!("{}@{}", params.client.id, self.peer.ip());
         let role = params.role.clone().unwrap_or_else(|| "operator".into());
         if role != "operator" {
             return Err(ErrorShape::new(
@@ -240,6 +261,21 @@ impl Connection {
             params.scopes.clone()
         };
         tracing::debug!(conn = %self.conn_id, client = %params.client.id, peer = %self.peer, "client connected");
+        self.state.presence.join(
+            &self.conn_id,
+            json!({
+                "clientId": params.client.id,
+                "mode": params.client.mode,
+                "platform": params.client.platform,
+                "version": params.client.version,
+                "instanceId": params.client.instance_id,
+                "ip": self.peer.ip().to_string(),
+                "roles": [role],
+                "scopes": self.scopes,
+                "reason": "connect",
+                "ts": now_ms(),
+            }),
+        );
         let state = &self.state;
         Ok(HelloOk {
             kind: "hello-ok".into(),
@@ -254,7 +290,7 @@ impl Connection {
                 events: handshake::EVENTS.iter().map(|e| (*e).to_owned()).collect(),
             },
             snapshot: json!({
-                "presence": [payloads::self_presence(state)],
+                "presence": payloads::presence_list(state),
                 "health": { "ok": true, "ts": now_ms() },
                 "stateVersion": { "presence": 0, "health": 0 },
                 "uptimeMs": state.uptime_ms(),
@@ -281,6 +317,7 @@ impl Connection {
     /// The main loop after `connect`.
     async fn serve(&mut self) -> Flow {
         let mut events = self.state.runtime.subscribe();
+        let mut presence = self.state.presence.subscribe();
         let period = Duration::from_millis(self.state.config.tick_interval_ms.max(1000));
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         let shutdown = self.state.shutdown.clone();
@@ -327,6 +364,16 @@ impl Connection {
                     }
                     Err(broadcast::error::RecvError::Closed) => return Flow::Continue,
                 },
+                notice = presence.recv() => match notice {
+                    Ok(snapshot) => {
+                        if self.send_event("presence", (*snapshot).clone()).await.is_err() {
+                            return Flow::Continue;
+                        }
+                    }
+                    // Missed notices are superseded by the next snapshot.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return Flow::Continue,
+                },
                 _ = tick.tick() => {
                     if self.send_event("tick", json!({ "ts": now_ms() })).await.is_err() {
                         return Flow::Continue;
@@ -362,7 +409,7 @@ impl Connection {
             let _ = self.send_json(&ResponseFrame::err(id, e)).await;
             return Flow::Continue;
         }
-        let (reply, touched) = handlers::dispatch(&self.state, method).await;
+        let (reply, touched) = handlers::dispatch(&self.state, method, &self.actor).await;
         if let Some(session) = touched.0 {
             self.follow(session);
         }

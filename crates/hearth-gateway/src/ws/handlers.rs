@@ -148,14 +148,30 @@ async fn send(state: &GatewayState, message: InboundMessage) -> Result<Value, Er
     }
 }
 
-pub(crate) async fn dispatch(state: &GatewayState, method: Method) -> (Reply, Touched) {
+/// Records an operator action in the audit log. A failed write is logged,
+/// not fatal: the action itself already happened.
+pub(crate) async fn audit(state: &GatewayState, actor: &str, action: &str, detail: Value) {
+    if let Err(error) = state.runtime.store().audit(actor, action, &detail).await {
+        tracing::warn!(%error, action, "could not write the audit log");
+    }
+}
+
+pub(crate) async fn dispatch(
+    state: &GatewayState,
+    method: Method,
+    actor: &str,
+) -> (Reply, Touched) {
     match method {
         Method::Agent(p) => match agent(state, p).await {
             Ok((reply, session)) => (reply, Touched(Some(session))),
             Err(e) => (Reply::Now(Err(e)), Touched(None)),
         },
         other => {
+            let action = audited_action(&other);
             let (result, touched) = simple(state, other).await;
+            if let (Some((action, detail)), Ok(_)) = (action, &result) {
+                audit(state, actor, action, detail).await;
+            }
             (Reply::Now(result), Touched(touched))
         }
     }
@@ -283,7 +299,7 @@ async fn simple(
             Method::Agent(_) => unreachable!("handled by dispatch"),
             Method::Health => payloads::health(state).await.map_err(store_error),
             Method::Status => payloads::status(state).await.map_err(store_error),
-            Method::SystemPresence => Ok(json!([payloads::self_presence(state)])),
+            Method::SystemPresence => Ok(json!(payloads::presence_list(state))),
             Method::ChatSend(p) => {
                 let session = key(&p.session_key)?;
                 touched = Some(session.clone());
@@ -463,6 +479,21 @@ async fn simple(
     }
     .await;
     (result, touched)
+}
+
+/// The audit entry for methods that change agents or delete data.
+fn audited_action(method: &Method) -> Option<(&'static str, Value)> {
+    Some(match method {
+        Method::AgentsCreate(p) => ("agents.create", json!({ "name": p.name, "model": p.model })),
+        Method::AgentsUpdate(p) => (
+            "agents.update",
+            json!({ "agentId": p.agent_id, "name": p.name, "model": p.model }),
+        ),
+        Method::AgentsDelete(p) => ("agents.delete", json!({ "agentId": p.agent_id })),
+        Method::SessionsDelete(p) => ("sessions.delete", json!({ "key": p.key })),
+        Method::SessionsReset(p) => ("sessions.reset", json!({ "key": p.key })),
+        _ => return None,
+    })
 }
 
 async fn check_expected(

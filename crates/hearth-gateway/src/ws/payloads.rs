@@ -161,6 +161,13 @@ pub(crate) async fn status(state: &GatewayState) -> Result<Value, StoreError> {
     }))
 }
 
+/// The gateway's entry followed by each connected client's.
+pub(crate) fn presence_list(state: &GatewayState) -> Vec<Value> {
+    let mut list = vec![self_presence(state)];
+    list.extend(state.presence.clients());
+    list
+}
+
 /// This server's own presence entry.
 pub(crate) fn self_presence(state: &GatewayState) -> Value {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
