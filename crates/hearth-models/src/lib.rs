@@ -35,6 +35,7 @@
 pub mod anthropic;
 pub mod config;
 pub mod echo;
+mod http_client;
 mod http_error;
 pub mod openai;
 pub mod router;

@@ -9,10 +9,6 @@ use async_trait::async_trait;
 use hearth_core::{ChatRequest, ChatStream, ErrorKind, Provider, ProviderError};
 use reqwest::header::{HeaderName, HeaderValue};
 
-/// See the OpenAI provider: fail fast on a dead host, wait long for a busy
-/// model.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// The Anthropic Messages API.
 #[derive(Debug)]
 pub struct AnthropicProvider {
@@ -35,11 +31,7 @@ impl AnthropicProvider {
             HeaderValue::from_str(&config.version)
                 .map_err(|_| BuildError::BadHeader("anthropic-version".into()))?,
         );
-        let client = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build()
-            .map_err(|e| BuildError::Client(e.to_string()))?;
+        let client = crate::http_client::build(headers)?;
         let base = config.base_url.trim_end_matches('/');
         Ok(Self {
             messages_url: format!("{base}/v1/messages"),

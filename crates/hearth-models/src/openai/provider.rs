@@ -9,11 +9,6 @@ use async_trait::async_trait;
 use hearth_core::{ChatRequest, ChatStream, ErrorKind, Provider, ProviderError};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 
-/// How long to wait for a TCP/TLS connection. Separate from (and shorter
-/// than) the response timeout: a dead host should fail over fast, a busy
-/// model may legitimately take long to answer.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// An OpenAI-compatible endpoint.
 #[derive(Debug)]
 pub struct OpenAiProvider {
@@ -33,11 +28,7 @@ impl OpenAiProvider {
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
-        let client = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build()
-            .map_err(|e| BuildError::Client(e.to_string()))?;
+        let client = crate::http_client::build(headers)?;
         let base = config.base_url.trim_end_matches('/');
         Ok(Self {
             chat_url: format!("{base}/chat/completions"),
