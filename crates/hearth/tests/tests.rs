@@ -1,0 +1,9 @@
+//! Process-level integration tests of the `hearth` binary (one test
+//! binary, modules beside this file): crash safety under SIGKILL, graceful
+//! drain on SIGTERM, the real OpenClaw CLI as a client, and CLI smoke tests.
+
+mod cli;
+mod common;
+mod crash;
+mod drain;
+mod openclaw;
