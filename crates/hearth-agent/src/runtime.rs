@@ -60,6 +60,8 @@ pub enum SubmitError {
     UnknownAgent(String),
     #[error("shutting down; not accepting new messages")]
     ShuttingDown,
+    #[error("starting: recovering unfinished work; retry shortly")]
+    Starting,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -100,6 +102,10 @@ pub(crate) struct Inner {
     /// Accepted but unfinished runs (the admission bound).
     pub pending: AtomicUsize,
     pub permits: Semaphore,
+    /// Set once `start` has requeued the unfinished runs. Until then new
+    /// messages are refused: recovery reads every unfinished run from the
+    /// store, and a message accepted meanwhile would be queued twice.
+    pub started: std::sync::atomic::AtomicBool,
     /// Stops lanes from starting new turns.
     pub stopping: CancellationToken,
     /// Interrupts in-flight turns (after the drain timeout).
@@ -145,6 +151,7 @@ impl Runtime {
                 lanes: Mutex::default(),
                 pending: AtomicUsize::new(0),
                 permits,
+                started: std::sync::atomic::AtomicBool::new(false),
                 stopping: CancellationToken::new(),
                 interrupt: CancellationToken::new(),
                 tasks: TaskTracker::new(),
@@ -166,6 +173,7 @@ impl Runtime {
             self.enqueue(message);
         }
         self.inner.metrics.queue_depth.set(self.pending() as i64);
+        self.inner.started.store(true, Ordering::SeqCst);
         let inner = self.inner.clone();
         self.inner.tasks.spawn(crate::delivery::retry_loop(inner));
         if resumed > 0 {
@@ -211,6 +219,9 @@ impl Runtime {
         let inner = &self.inner;
         if inner.stopping.is_cancelled() {
             return Err(SubmitError::ShuttingDown);
+        }
+        if !inner.started.load(Ordering::SeqCst) {
+            return Err(SubmitError::Starting);
         }
         if inner.agents.get(&message.agent_id).is_none() {
             return Err(SubmitError::UnknownAgent(message.agent_id.to_string()));

@@ -42,6 +42,17 @@ async fn harness_in(
     provider: FakeProvider,
     config: RuntimeConfig,
 ) -> Harness {
+    let h = unstarted(dir, provider, config).await;
+    h.runtime.start().await.unwrap();
+    h
+}
+
+/// The pieces, with the runtime not yet started (no recovery has run).
+async fn unstarted(
+    dir: tempfile::TempDir,
+    provider: FakeProvider,
+    config: RuntimeConfig,
+) -> Harness {
     let store = Arc::new(
         SqliteStore::open(dir.path().join("hearth.db"), SqliteOptions::default()).unwrap(),
     );
@@ -68,7 +79,6 @@ async fn harness_in(
         Arc::new(Metrics::default()),
         config,
     );
-    runtime.start().await.unwrap();
     Harness {
         dir,
         store,
@@ -489,4 +499,59 @@ async fn shutdown_past_the_drain_timeout_leaves_the_turn_to_resume() {
         .map(|m| m.id)
         .collect();
     assert_eq!(ids, ["r1", "r2"]);
+}
+
+/// Regression (found by the process tests): a message accepted while
+/// recovery was reading the unfinished runs was queued twice and its reply
+/// delivered twice. Submissions now wait for recovery to finish.
+#[tokio::test]
+async fn regression_messages_during_recovery_are_refused_not_run_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = unstarted(dir, FakeProvider::echo(), RuntimeConfig::default()).await;
+    let err = h
+        .runtime
+        .submit(message("early", "agent:main:a", "x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SubmitError::Starting), "{err}");
+    assert!(
+        h.store.run("early").await.unwrap().is_none(),
+        "nothing recorded"
+    );
+    h.runtime.start().await.unwrap();
+    h.runtime
+        .submit(message("r1", "agent:main:a", "x"))
+        .await
+        .unwrap();
+    wait_done(&h, "r1").await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(h.channel.delivered().get("r1"), Some(&1));
+}
+
+/// A run computed twice commits and delivers once.
+#[tokio::test]
+async fn a_run_queued_twice_is_delivered_once() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store =
+            SqliteStore::open(dir.path().join("hearth.db"), SqliteOptions::default()).unwrap();
+        store
+            .accept(&message("r1", "agent:main:a", "twice"))
+            .await
+            .unwrap();
+    }
+    let h = unstarted(dir, FakeProvider::echo(), RuntimeConfig::default()).await;
+    // Two recoveries racing over the same unfinished run.
+    let (a, b) = tokio::join!(h.runtime.start(), h.runtime.start());
+    assert_eq!((a.unwrap(), b.unwrap()), (1, 1));
+    wait_done(&h, "r1").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.channel.delivered().get("r1"), Some(&1), "delivered once");
+    let history = h
+        .store
+        .history(&SessionKey::new("agent:main:a").unwrap(), 50)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2, "one user and one assistant row");
+    assert_eq!(h.runtime.pending(), 0, "both copies released their slot");
 }

@@ -204,7 +204,15 @@ async fn run_one(inner: &Inner, message: InboundMessage, abort: &CancellationTok
         .lock()
         .insert(reply.idempotency_key.clone());
     let outbox_id = match commit(inner, &message.id, &outcome).await {
-        Ok(id) => id,
+        Ok(Some(id)) => id,
+        Ok(None) => {
+            // Computed twice (it was queued twice): the first result stands
+            // and was delivered; this one must not be.
+            inner.delivering.lock().remove(&reply.idempotency_key);
+            inner.pending.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!(run = %message.id, "run was already finished; not delivering it again");
+            return;
+        }
         Err(error) => {
             inner.delivering.lock().remove(&reply.idempotency_key);
             inner.metrics.error("store");
@@ -309,7 +317,11 @@ async fn build_request(
 
 /// Commits the turn, retrying a few times on storage errors (a locked or
 /// briefly full disk) with a doubling pause.
-async fn commit(inner: &Inner, run_id: &str, outcome: &TurnOutcome) -> Result<i64, StoreError> {
+async fn commit(
+    inner: &Inner,
+    run_id: &str,
+    outcome: &TurnOutcome,
+) -> Result<Option<i64>, StoreError> {
     let mut pause = Duration::from_millis(50);
     let mut attempt = 0;
     loop {

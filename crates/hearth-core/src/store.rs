@@ -157,8 +157,14 @@ pub trait Store: Send + Sync + 'static {
     async fn accept(&self, message: &InboundMessage) -> Result<AcceptOutcome, StoreError>;
     async fn mark_running(&self, run_id: &str) -> Result<(), StoreError>;
     /// Commits a turn: transcript, outbox entry and run state together.
-    /// Returns the outbox entry's id.
-    async fn finish_run(&self, run_id: &str, outcome: &TurnOutcome) -> Result<i64, StoreError>;
+    /// Returns the new outbox entry's id, or `None` if the run had already
+    /// finished (a replay): then nothing is written and nothing must be
+    /// delivered again.
+    async fn finish_run(
+        &self,
+        run_id: &str,
+        outcome: &TurnOutcome,
+    ) -> Result<Option<i64>, StoreError>;
     /// `Queued` and `Running` runs, oldest first, to resume after a restart.
     async fn unfinished_runs(&self) -> Result<Vec<InboundMessage>, StoreError>;
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError>;

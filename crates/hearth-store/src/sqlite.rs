@@ -165,16 +165,20 @@ impl Store for SqliteStore {
         self.write(move |tx| inbox::set_running(tx, &run_id)).await
     }
 
-    async fn finish_run(&self, run_id: &str, outcome: &TurnOutcome) -> Result<i64, StoreError> {
+    async fn finish_run(
+        &self,
+        run_id: &str,
+        outcome: &TurnOutcome,
+    ) -> Result<Option<i64>, StoreError> {
         let run_id = run_id.to_owned();
         let outcome = outcome.clone();
         self.write(move |tx| {
             let run = inbox::get(tx, &run_id)?
                 .ok_or_else(|| StoreError::NotFound(format!("run {run_id}")))?;
             if run.state.is_finished() {
-                // A replayed finish (e.g. after a crash between commit and
-                // acknowledgement) must not add a second transcript or reply.
-                return outbox::insert(tx, &run_id, &outcome.reply);
+                // A replayed finish (the same run computed twice) must not
+                // add a second transcript or reply.
+                return Ok(None);
             }
             let session = sessions::ensure(tx, &run.session_key, &run.agent_id, None)?;
             let now = now_ms();
@@ -203,7 +207,7 @@ impl Store for SqliteStore {
                 outcome.error.as_deref(),
                 outcome.usage,
             )?;
-            Ok(outbox_id)
+            Ok(Some(outbox_id))
         })
         .await
     }

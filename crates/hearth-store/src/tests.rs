@@ -66,12 +66,14 @@ async fn finish_commits_transcript_outbox_and_state_once() {
         .finish_run("r1", &outcome(&msg, "hello"))
         .await
         .unwrap();
-    // Replaying the same finish (crash between commit and ack) changes nothing.
+    assert!(first.is_some());
+    // Replaying the finish (the run computed twice) changes nothing and
+    // says so, so the caller does not deliver a second time.
     let second = store
-        .finish_run("r1", &outcome(&msg, "hello"))
+        .finish_run("r1", &outcome(&msg, "other"))
         .await
         .unwrap();
-    assert_eq!(first, second);
+    assert_eq!(second, None);
     let history = store.history(&msg.session_key, 50).await.unwrap();
     assert_eq!(history.len(), 2, "{history:?}");
     assert_eq!(history[1].message.content, "hello");
@@ -124,7 +126,11 @@ async fn failed_delivery_is_retried_until_given_up() {
     let (_dir, store) = open();
     let msg = inbound("r1", "agent:main:a", "hi");
     store.accept(&msg).await.unwrap();
-    let id = store.finish_run("r1", &outcome(&msg, "x")).await.unwrap();
+    let id = store
+        .finish_run("r1", &outcome(&msg, "x"))
+        .await
+        .unwrap()
+        .unwrap();
     store
         .outbox_attempt_failed(id, "timeout", false)
         .await

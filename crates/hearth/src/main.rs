@@ -16,11 +16,6 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
-/// Errors that are the user's to fix in their input (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -37,8 +32,12 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            let usage = error.downcast_ref::<UsageError>().is_some()
-                || error.downcast_ref::<config::ConfigError>().is_some();
+            // Problems in what the user wrote (config, a refused init) exit 2.
+            let usage = error.downcast_ref::<config::ConfigError>().is_some()
+                || matches!(
+                    error.downcast_ref::<config::InitError>(),
+                    Some(config::InitError::AlreadyExists { .. })
+                );
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }

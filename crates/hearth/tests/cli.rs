@@ -52,7 +52,11 @@ fn init_writes_private_config_and_refuses_a_second_time() {
 
     let second = hearth(dir.path(), &["init"]);
     let stderr = text(&second.stderr);
-    assert!(!second.status.success(), "a second init must refuse");
+    assert_eq!(
+        second.status.code(),
+        Some(2),
+        "a second init refuses as a usage error"
+    );
     assert!(
         stderr.contains("already exists") && stderr.contains("--force"),
         "unclear refusal: {stderr}"

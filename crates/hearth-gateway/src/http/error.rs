@@ -60,13 +60,13 @@ impl From<hearth_agent::SubmitError> for ApiError {
                 e.retry_after_secs = Some(1);
                 e
             }
-            ShuttingDown => {
+            ShuttingDown | Starting => {
                 let mut e = Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "server_error",
                     error.to_string(),
                 );
-                e.retry_after_secs = Some(5);
+                e.retry_after_secs = Some(if matches!(error, Starting) { 1 } else { 5 });
                 e
             }
             UnknownAgent(id) => Self::new(

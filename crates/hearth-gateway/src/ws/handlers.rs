@@ -68,6 +68,9 @@ fn submit_error(error: SubmitError) -> ErrorShape {
         SubmitError::ShuttingDown => {
             ErrorShape::new(errors::UNAVAILABLE, error.to_string()).retry_after(5000)
         }
+        SubmitError::Starting => {
+            ErrorShape::new(errors::UNAVAILABLE, error.to_string()).retry_after(500)
+        }
         SubmitError::UnknownAgent(id) => ErrorShape::invalid(format!("unknown agent id \"{id}\"")),
         SubmitError::Store(e) => store_error(e),
     }

@@ -26,13 +26,11 @@ mod validate;
 mod tests;
 
 pub use error::ConfigError;
-pub use init::init;
+pub use init::{InitError, init};
 pub use load::process_env;
 pub use schema::{Config, DEFAULT_PORT, LogFormat, SyncMode};
 
 // Only the tests use these names at this level.
-#[cfg(test)]
-use init::InitError;
 #[cfg(test)]
 use schema::{GatewayConfig, LogConfig, PipelineConfig, Token};
 #[cfg(test)]
