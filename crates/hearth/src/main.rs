@@ -16,6 +16,11 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+/// A mistake in how the command was called (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -33,7 +38,8 @@ fn main() -> ExitCode {
         Err(error) => {
             eprintln!("error: {error:#}");
             // Problems in what the user wrote (config, a refused init) exit 2.
-            let usage = error.downcast_ref::<config::ConfigError>().is_some()
+            let usage = error.downcast_ref::<UsageError>().is_some()
+                || error.downcast_ref::<config::ConfigError>().is_some()
                 || matches!(
                     error.downcast_ref::<config::InitError>(),
                     Some(config::InitError::AlreadyExists { .. })
