@@ -62,6 +62,10 @@ impl Channel for LocalChannel {
     async fn send(&self, _message: &OutboundMessage) -> Result<(), ChannelError> {
         Ok(())
     }
+
+    fn delivers_on_commit(&self) -> bool {
+        true
+    }
 }
 
 /// Sends one reply and records the result. Returns whether it was delivered.

@@ -39,6 +39,8 @@ pub struct RunSummary {
     pub error: Option<String>,
     pub usage: Usage,
     pub model: String,
+    /// When the message was accepted (the run record's `accepted_at_ms`).
+    pub accepted_at_ms: i64,
     pub started_at_ms: i64,
     pub ended_at_ms: i64,
 }

@@ -66,6 +66,21 @@ pub enum SubmitError {
     Store(#[from] StoreError),
 }
 
+/// The run as the store records it, built from its final event.
+fn finished_record(event: &RunEvent, summary: &crate::events::RunSummary) -> RunRecord {
+    RunRecord {
+        run_id: event.run_id.to_string(),
+        session_key: event.session_key.clone(),
+        agent_id: event.agent_id.clone(),
+        state: summary.state,
+        reply: Some(summary.text.clone()),
+        error: summary.error.clone(),
+        accepted_at_ms: summary.accepted_at_ms,
+        finished_at_ms: Some(summary.ended_at_ms),
+        usage: summary.usage,
+    }
+}
+
 /// The answer to a submit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Submitted {
@@ -114,6 +129,10 @@ pub(crate) struct Inner {
     /// Replies being delivered inline, by idempotency key, so the retry
     /// sweep does not send them a second time concurrently.
     pub delivering: Mutex<HashSet<String>>,
+    /// Runs queued or running in this process. Bounded by `max_pending`
+    /// (plus what recovery requeued). Lets `wait` skip the store while a
+    /// run is still going.
+    pub in_flight: Mutex<HashSet<String>>,
     pub outbox_wakeup: Notify,
 }
 
@@ -156,6 +175,7 @@ impl Runtime {
                 interrupt: CancellationToken::new(),
                 tasks: TaskTracker::new(),
                 delivering: Mutex::default(),
+                in_flight: Mutex::default(),
                 outbox_wakeup: Notify::new(),
             }),
         }
@@ -273,6 +293,7 @@ impl Runtime {
     /// the lane was idle. Returns how many runs are ahead of it.
     fn enqueue(&self, message: InboundMessage) -> usize {
         let key = message.session_key.clone();
+        self.inner.in_flight.lock().insert(message.id.clone());
         let mut lanes = self.inner.lanes.lock();
         let lane = lanes.entry(key.clone()).or_default();
         let ahead = lane.queue.len() + usize::from(lane.active.is_some());
@@ -305,30 +326,35 @@ impl Runtime {
         run_id: &str,
         timeout: Duration,
     ) -> Result<Option<RunRecord>, StoreError> {
-        // Subscribe before reading the store so a finish in between is seen.
+        // Subscribe before checking, so a finish in between is seen. A run
+        // still in flight here has not emitted its final event yet (the
+        // worker leaves the set before emitting), so no store read is needed
+        // until it ends; otherwise the store has the answer.
         let mut events = self.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
+        let mut check_store = !self.inner.in_flight.lock().contains(run_id);
         loop {
-            let run = self.inner.store.run(run_id).await?;
-            match &run {
-                Some(record) if !record.state.is_finished() => {}
-                _ => return Ok(run),
+            if check_store {
+                let run = self.inner.store.run(run_id).await?;
+                match &run {
+                    Some(record) if !record.state.is_finished() => {}
+                    _ => return Ok(run),
+                }
             }
-            loop {
-                match tokio::time::timeout_at(deadline, events.recv()).await {
-                    Err(_) => return self.inner.store.run(run_id).await,
-                    Ok(Ok(event)) => {
-                        if &*event.run_id == run_id
-                            && matches!(event.kind, RunEventKind::Finished(_))
-                        {
-                            break;
-                        }
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) => return self.inner.store.run(run_id).await,
+                Ok(Ok(event)) => {
+                    if *event.run_id == *run_id
+                        && let RunEventKind::Finished(summary) = &event.kind
+                    {
+                        return Ok(Some(finished_record(&event, summary)));
                     }
-                    // Missed events: re-read the store.
-                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => break,
-                    Ok(Err(broadcast::error::RecvError::Closed)) => {
-                        return self.inner.store.run(run_id).await;
-                    }
+                    check_store = false;
+                }
+                // Missed events (the final one among them, perhaps): re-read.
+                Ok(Err(broadcast::error::RecvError::Lagged(_))) => check_store = true,
+                Ok(Err(broadcast::error::RecvError::Closed)) => {
+                    return self.inner.store.run(run_id).await;
                 }
             }
         }

@@ -144,6 +144,7 @@ async fn run_one(inner: &Inner, message: InboundMessage, abort: &CancellationTok
                 match result.end {
                     TurnEnd::Interrupted => {
                         inner.metrics.active_runs.dec();
+                        inner.in_flight.lock().remove(&message.id);
                         tracing::info!(run = %message.id, "turn interrupted by shutdown; it resumes at the next start");
                         return;
                     }
@@ -190,20 +191,31 @@ async fn run_one(inner: &Inner, message: InboundMessage, abort: &CancellationTok
         channel: message.channel.clone(),
         text: text.clone(),
     };
+    let delivered_on_commit = inner
+        .channels
+        .get(&reply.channel)
+        .is_some_and(|channel| channel.delivers_on_commit());
     let outcome = TurnOutcome {
         state,
         transcript,
         reply: reply.clone(),
+        delivered: delivered_on_commit,
         error: error.clone(),
         usage,
     };
 
     // Claim the delivery before the commit makes the outbox row visible.
-    inner
-        .delivering
-        .lock()
-        .insert(reply.idempotency_key.clone());
-    let outbox_id = match commit(inner, &message.id, &outcome).await {
+    if !delivered_on_commit {
+        inner
+            .delivering
+            .lock()
+            .insert(reply.idempotency_key.clone());
+    }
+    let committed = commit(inner, &message.id, &outcome).await;
+    // Out of the in-flight set after the commit and before the final event:
+    // a waiter that finds the run not in flight then finds it in the store.
+    inner.in_flight.lock().remove(&message.id);
+    let outbox_id = match committed {
         Ok(Some(id)) => id,
         Ok(None) => {
             // Computed twice (it was queued twice): the first result stands
@@ -244,11 +256,14 @@ async fn run_one(inner: &Inner, message: InboundMessage, abort: &CancellationTok
         error,
         usage,
         model,
+        accepted_at_ms: message.received_at_ms,
         started_at_ms,
         ended_at_ms: now_ms(),
     }));
-    crate::delivery::deliver(inner, outbox_id, &reply).await;
-    inner.delivering.lock().remove(&reply.idempotency_key);
+    if !delivered_on_commit {
+        crate::delivery::deliver(inner, outbox_id, &reply).await;
+        inner.delivering.lock().remove(&reply.idempotency_key);
+    }
 }
 
 type Outcome = (

@@ -29,4 +29,11 @@ pub trait Channel: Send + Sync + 'static {
     fn name(&self) -> &str;
 
     async fn send(&self, message: &OutboundMessage) -> Result<(), ChannelError>;
+
+    /// True for channels whose clients read replies from the store (the
+    /// gateway's own WebSocket and HTTP clients): committing the reply *is*
+    /// delivering it, so no separate send or outbox round trip is needed.
+    fn delivers_on_commit(&self) -> bool {
+        false
+    }
 }

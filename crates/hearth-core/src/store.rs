@@ -105,6 +105,8 @@ pub struct TurnOutcome {
     pub transcript: Vec<ChatMessage>,
     /// The reply to deliver.
     pub reply: OutboundMessage,
+    /// The reply's channel delivers on commit: record it as delivered.
+    pub delivered: bool,
     pub error: Option<String>,
     pub usage: Usage,
 }

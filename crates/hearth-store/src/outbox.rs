@@ -7,11 +7,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::backend;
 
 /// Inserts the reply unless one with the same idempotency key exists;
-/// returns the row id either way.
+/// returns the row id either way. `delivered` records a reply whose channel
+/// delivers on commit.
 pub(crate) fn insert(
     conn: &Connection,
     run_id: &str,
     message: &OutboundMessage,
+    delivered: bool,
 ) -> Result<i64, StoreError> {
     let existing: Option<i64> = conn
         .prepare_cached("SELECT id FROM outbox WHERE idempotency_key = ?1")
@@ -24,9 +26,11 @@ pub(crate) fn insert(
         return Ok(id);
     }
     let body = serde_json::to_string(message).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let now = now_ms();
     conn.prepare_cached(
-        "INSERT INTO outbox (idempotency_key, run_id, session_key, channel, body, state, created_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
+        "INSERT INTO outbox (idempotency_key, run_id, session_key, channel, body, state,
+                             created_at_ms, delivered_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -35,7 +39,9 @@ pub(crate) fn insert(
             message.session_key.as_str(),
             message.channel,
             body,
-            now_ms()
+            if delivered { "delivered" } else { "pending" },
+            now,
+            delivered.then_some(now)
         ])
     })
     .map_err(backend)?;

@@ -58,6 +58,8 @@ struct Inner {
 /// How long a connection waits for a lock held by another process (e.g.
 /// `hearth sessions` reading while the daemon writes) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bytes of the database file SQLite may map into memory.
+const MMAP_BYTES: i64 = 256 * 1024 * 1024;
 
 fn open_connection(
     path: &Path,
@@ -86,6 +88,11 @@ fn open_connection(
     conn.pragma_update(None, "synchronous", sync)
         .map_err(backend)?;
     conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(backend)?;
+    // Read through a shared memory map: the writer's commits then do not
+    // invalidate the reader's page cache, which otherwise re-reads history
+    // pages with pread on every turn. Address space, not resident memory.
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)
         .map_err(backend)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
@@ -198,7 +205,7 @@ impl Store for SqliteStore {
                 outcome.transcript.len(),
                 outcome.usage,
             )?;
-            let outbox_id = outbox::insert(tx, &run_id, &outcome.reply)?;
+            let outbox_id = outbox::insert(tx, &run_id, &outcome.reply, outcome.delivered)?;
             inbox::finish(
                 tx,
                 &run_id,

@@ -39,6 +39,7 @@ fn outcome(msg: &InboundMessage, reply: &str) -> TurnOutcome {
             input_tokens: 3,
             output_tokens: 2,
         },
+        delivered: false,
     }
 }
 
@@ -96,6 +97,17 @@ async fn finish_commits_transcript_outbox_and_state_once() {
         ),
         (2, 3, 2)
     );
+}
+
+#[tokio::test]
+async fn a_reply_delivered_on_commit_never_enters_the_pending_outbox() {
+    let (_dir, store) = open();
+    let msg = inbound("r1", "agent:main:a", "hi");
+    store.accept(&msg).await.unwrap();
+    let mut done = outcome(&msg, "hello");
+    done.delivered = true;
+    assert!(store.finish_run("r1", &done).await.unwrap().is_some());
+    assert!(store.pending_outbox(10).await.unwrap().is_empty());
 }
 
 #[tokio::test]

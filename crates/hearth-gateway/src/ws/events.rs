@@ -157,6 +157,7 @@ mod tests {
                 output_tokens: 1,
             },
             model: "m".into(),
+            accepted_at_ms: 0,
             started_at_ms: 1,
             ended_at_ms: 2,
         };
