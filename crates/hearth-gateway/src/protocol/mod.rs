@@ -5,10 +5,12 @@
 //! - [`errors`]: the one table of error codes.
 //! - [`handshake`]: `connect.challenge`, `connect` and `hello-ok`.
 //! - [`params`]: typed parameters of every supported method.
+//! - [`events`]: typed event payloads and the answers clients wait on.
 //! - [`method`]: the closed set of methods, parsed from a request frame.
 //! - [`schema`]: the JSON Schema of all of the above, generated from these types.
 
 pub mod errors;
+pub mod events;
 pub mod frames;
 pub mod handshake;
 pub mod method;

@@ -6,7 +6,7 @@
 use schemars::{JsonSchema, schema_for};
 use serde_json::{Map, Value, json};
 
-use super::{frames, handshake, params};
+use super::{events, frames, handshake, params};
 
 fn add<T: JsonSchema>(defs: &mut Map<String, Value>, name: &str) {
     defs.insert(
@@ -15,7 +15,9 @@ fn add<T: JsonSchema>(defs: &mut Map<String, Value>, name: &str) {
     );
 }
 
-/// One document: frames, handshake, and each method's params.
+/// One document: frames, handshake, each method's params (by method
+/// name), event payloads (`event:<name>`) and awaited answers
+/// (`result:<method>`).
 pub fn protocol_schema() -> Value {
     let mut defs = Map::new();
     add::<frames::RequestFrame>(&mut defs, "RequestFrame");
@@ -44,6 +46,14 @@ pub fn protocol_schema() -> Value {
     add::<params::Empty>(&mut defs, "models.list");
     add::<params::Empty>(&mut defs, "health");
     add::<params::Empty>(&mut defs, "status");
+    add::<events::AgentEvent>(&mut defs, "event:agent");
+    add::<events::ChatEvent>(&mut defs, "event:chat");
+    add::<events::Tick>(&mut defs, "event:tick");
+    add::<events::PresenceUpdate>(&mut defs, "event:presence");
+    add::<events::Shutdown>(&mut defs, "event:shutdown");
+    add::<events::SendResult>(&mut defs, "result:chat.send");
+    add::<events::AgentAccepted>(&mut defs, "result:agent.accepted");
+    add::<events::AgentResult>(&mut defs, "result:agent");
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Hearth control protocol (OpenClaw gateway protocol v4 subset)",

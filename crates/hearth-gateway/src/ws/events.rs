@@ -6,38 +6,42 @@ use hearth_agent::{RunEvent, RunEventKind, RunSummary};
 use hearth_core::RunState;
 use serde_json::{Value, json};
 
-fn agent(event: &RunEvent, stream: &str, data: Value) -> (&'static str, Value) {
-    (
-        "agent",
-        json!({
-            "runId": &*event.run_id,
-            "sessionKey": event.session_key.as_str(),
-            "agentId": event.agent_id.as_str(),
-            "stream": stream,
-            "data": data,
-            "seq": event.seq,
-            "ts": event.at_ms,
-        }),
-    )
+use crate::protocol::events::{
+    AgentEvent, AgentStream, ChatEvent, ChatMessageBody, ChatState, TokenUsage,
+};
+
+fn agent(event: &RunEvent, stream: AgentStream, data: Value) -> (&'static str, Value) {
+    let payload = AgentEvent {
+        run_id: event.run_id.to_string(),
+        session_key: event.session_key.to_string(),
+        agent_id: event.agent_id.to_string(),
+        stream,
+        data,
+        seq: event.seq,
+        ts: event.at_ms,
+    };
+    ("agent", json!(payload))
 }
 
-fn chat(event: &RunEvent, state: &str, mut fields: Value) -> (&'static str, Value) {
-    let base = json!({
-        "runId": &*event.run_id,
-        "sessionKey": event.session_key.as_str(),
-        "agentId": event.agent_id.as_str(),
-        "seq": event.seq,
-        "state": state,
-    });
-    if let (Value::Object(fields), Value::Object(base)) = (&mut fields, base) {
-        fields.extend(base);
+/// A `chat` event with the fields every state has; the caller sets the rest.
+fn chat(event: &RunEvent, state: ChatState, message: ChatMessageBody) -> ChatEvent {
+    ChatEvent {
+        run_id: event.run_id.to_string(),
+        session_key: event.session_key.to_string(),
+        agent_id: event.agent_id.to_string(),
+        seq: event.seq,
+        state,
+        delta_text: None,
+        message,
+        stop_reason: None,
+        error_message: None,
+        usage: None,
     }
-    ("chat", fields)
 }
 
 /// An assistant message in OpenClaw's content-block shape.
 pub(crate) fn assistant_message(text: &str, at_ms: i64) -> Value {
-    json!({ "role": "assistant", "content": [{ "type": "text", "text": text }], "timestamp": at_ms })
+    json!(ChatMessageBody::assistant(text, at_ms))
 }
 
 /// The frames one run event becomes, as (event name, payload).
@@ -46,27 +50,35 @@ pub(crate) fn frames_for(event: &RunEvent) -> Vec<(&'static str, Value)> {
         RunEventKind::Started { model } => vec![
             agent(
                 event,
-                "lifecycle",
+                AgentStream::Lifecycle,
                 json!({ "phase": "start", "startedAt": event.at_ms }),
             ),
             agent(
                 event,
-                "lifecycle",
+                AgentStream::Lifecycle,
                 json!({ "phase": "model", "model": model }),
             ),
         ],
-        RunEventKind::Delta { delta, text } => vec![
-            agent(event, "assistant", json!({ "text": text, "delta": delta })),
-            chat(
+        RunEventKind::Delta { delta, text } => {
+            let mut delta_event = chat(
                 event,
-                "delta",
-                json!({ "deltaText": delta, "message": assistant_message(text, event.at_ms) }),
-            ),
-        ],
+                ChatState::Delta,
+                ChatMessageBody::assistant(text, event.at_ms),
+            );
+            delta_event.delta_text = Some(delta.clone());
+            vec![
+                agent(
+                    event,
+                    AgentStream::Assistant,
+                    json!({ "text": text, "delta": delta }),
+                ),
+                ("chat", json!(delta_event)),
+            ]
+        }
         RunEventKind::ToolCall { id, name } => {
             vec![agent(
                 event,
-                "tool",
+                AgentStream::Tool,
                 json!({ "phase": "start", "name": name, "toolCallId": id }),
             )]
         }
@@ -76,17 +88,15 @@ pub(crate) fn frames_for(event: &RunEvent) -> Vec<(&'static str, Value)> {
 
 fn finished(event: &RunEvent, s: &RunSummary) -> Vec<(&'static str, Value)> {
     let aborted = s.state == RunState::Aborted;
-    let usage = json!({ "input": s.usage.input_tokens, "output": s.usage.output_tokens,
-                        "total": s.usage.input_tokens + s.usage.output_tokens });
     let mut frames = vec![
         agent(
             event,
-            "usage",
+            AgentStream::Usage,
             json!({ "inputTokens": s.usage.input_tokens, "outputTokens": s.usage.output_tokens }),
         ),
         agent(
             event,
-            "lifecycle",
+            AgentStream::Lifecycle,
             json!({
                 "phase": "end",
                 "startedAt": s.started_at_ms,
@@ -97,18 +107,28 @@ fn finished(event: &RunEvent, s: &RunSummary) -> Vec<(&'static str, Value)> {
             }),
         ),
     ];
-    let message = assistant_message(&s.text, s.ended_at_ms);
-    frames.push(match s.state {
-        RunState::Aborted => {
-            chat(event, "aborted", json!({ "message": message, "stopReason": "aborted" }))
-        }
-        RunState::Failed => chat(
-            event,
-            "error",
-            json!({ "message": message, "errorMessage": s.error.clone().unwrap_or_default(), "stopReason": "error" }),
-        ),
-        _ => chat(event, "final", json!({ "message": message, "stopReason": s.stop_reason, "usage": usage })),
-    });
+    let message = ChatMessageBody::assistant(&s.text, s.ended_at_ms);
+    let last = match s.state {
+        RunState::Aborted => ChatEvent {
+            stop_reason: Some("aborted".into()),
+            ..chat(event, ChatState::Aborted, message)
+        },
+        RunState::Failed => ChatEvent {
+            stop_reason: Some("error".into()),
+            error_message: Some(s.error.clone().unwrap_or_default()),
+            ..chat(event, ChatState::Error, message)
+        },
+        _ => ChatEvent {
+            stop_reason: Some(s.stop_reason.clone()),
+            usage: Some(TokenUsage {
+                input: s.usage.input_tokens,
+                output: s.usage.output_tokens,
+                total: s.usage.input_tokens + s.usage.output_tokens,
+            }),
+            ..chat(event, ChatState::Final, message)
+        },
+    };
+    frames.push(("chat", json!(last)));
     frames
 }
 

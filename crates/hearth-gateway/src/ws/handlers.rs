@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 use super::events::assistant_message;
 use super::payloads::{self, main_session_key, session_row};
 use crate::protocol::errors::{self, detail};
+use crate::protocol::events::{
+    AgentAccepted, AgentResult, AgentResultBody, ReplyPayload, SendResult,
+};
 use crate::protocol::frames::ErrorShape;
 use crate::protocol::method::Method;
 use crate::protocol::params::*;
@@ -143,10 +146,18 @@ fn inbound(
 /// idempotency key, `in_flight` / `ok` with the earlier run's id.
 async fn send(state: &GatewayState, message: InboundMessage) -> Result<Value, ErrorShape> {
     match state.runtime.submit(message).await.map_err(submit_error)? {
-        Submitted::Accepted { run_id, .. } => Ok(json!({ "runId": run_id, "status": "started" })),
-        Submitted::Duplicate(run) => Ok(json!({
-            "runId": run.run_id,
-            "status": if run.state.is_finished() { "ok" } else { "in_flight" },
+        Submitted::Accepted { run_id, .. } => Ok(json!(SendResult {
+            run_id,
+            status: "started".into()
+        })),
+        Submitted::Duplicate(run) => Ok(json!(SendResult {
+            status: if run.state.is_finished() {
+                "ok"
+            } else {
+                "in_flight"
+            }
+            .into(),
+            run_id: run.run_id,
         })),
     }
 }
@@ -199,12 +210,12 @@ async fn agent(state: &GatewayState, p: AgentRun) -> Result<(Reply, SessionKey),
         .timeout
         .map_or(DEFAULT_AGENT_WAIT, Duration::from_secs)
         .min(MAX_AGENT_WAIT);
-    let accepted = json!({
-        "runId": run_id,
-        "sessionKey": session.as_str(),
-        "agentId": agent.as_str(),
-        "status": "accepted",
-        "acceptedAt": accepted_at,
+    let accepted = json!(AgentAccepted {
+        run_id: run_id.clone(),
+        session_key: session.to_string(),
+        agent_id: agent.to_string(),
+        status: "accepted".into(),
+        accepted_at,
     });
     Ok((
         Reply::Deferred {
@@ -226,15 +237,21 @@ pub(crate) fn agent_result(
 ) -> Result<Value, Box<(Value, ErrorShape)>> {
     let Some(run) = run else {
         let e = ErrorShape::new(errors::NOT_FOUND, format!("run {run_id} no longer exists"));
-        return Err(Box::new((
-            json!({ "runId": run_id, "status": "error", "summary": e.message }),
-            e,
-        )));
+        let payload = AgentResult {
+            run_id: run_id.to_owned(),
+            status: "error".into(),
+            summary: e.message.clone(),
+            result: None,
+        };
+        return Err(Box::new((json!(payload), e)));
     };
     if !run.state.is_finished() {
-        return Ok(
-            json!({ "runId": run_id, "status": "timeout", "summary": "timed out waiting for the run" }),
-        );
+        return Ok(json!(AgentResult {
+            run_id: run_id.to_owned(),
+            status: "timeout".into(),
+            summary: "timed out waiting for the run".into(),
+            result: None,
+        }));
     }
     let text = run.reply.clone().unwrap_or_default();
     let model = state
@@ -257,13 +274,21 @@ pub(crate) fn agent_result(
         RunState::Failed => "failed",
         _ => "completed",
     };
-    let payload = json!({
-        "runId": run_id,
-        "status": if run.state == RunState::Failed { "error" } else { "ok" },
-        "summary": if run.state == RunState::Failed { run.error.clone().unwrap_or_default() } else { summary.to_owned() },
-        "result": {
-            "payloads": [{ "text": text, "mediaUrl": null }],
-            "meta": {
+    let failed = run.state == RunState::Failed;
+    let payload = json!(AgentResult {
+        run_id: run_id.to_owned(),
+        status: if failed { "error" } else { "ok" }.into(),
+        summary: if failed {
+            run.error.clone().unwrap_or_default()
+        } else {
+            summary.to_owned()
+        },
+        result: Some(AgentResultBody {
+            payloads: vec![ReplyPayload {
+                text,
+                media_url: None
+            }],
+            meta: json!({
                 "durationMs": duration.max(0),
                 "agentMeta": {
                     "sessionKey": run.session_key.as_str(),
@@ -278,8 +303,8 @@ pub(crate) fn agent_result(
                 },
                 "aborted": run.state == RunState::Aborted,
                 "stopReason": summary,
-            },
-        },
+            }),
+        }),
     });
     if run.state == RunState::Failed {
         let e = ErrorShape::new(
