@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use serde_json::{Value, json};
+
+use crate::protocol::events::PresenceUpdate;
 use tokio::sync::broadcast;
 
 /// Pending presence notices per connection; a slow connection that misses
@@ -51,7 +53,9 @@ impl Presence {
     }
 
     fn announce(&self) {
-        let snapshot = json!({ "presence": self.clients() });
+        let snapshot = json!(PresenceUpdate {
+            presence: self.clients()
+        });
         // Nobody listening is fine.
         let _ = self.changes.send(Arc::new(snapshot));
     }

@@ -24,6 +24,7 @@ use super::handlers::{self, Reply};
 use super::payloads;
 use crate::auth::AuthError;
 use crate::protocol::errors::{self, detail};
+use crate::protocol::events::{Shutdown, Tick};
 use crate::protocol::frames::{ErrorShape, EventFrame, RequestFrame, ResponseFrame};
 use crate::protocol::handshake::{self, ConnectParams, HelloOk};
 use crate::protocol::method::{METHODS, Method, Scope};
@@ -324,7 +325,7 @@ impl Connection {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => {
-                    let _ = self.send_event("shutdown", json!({ "reason": "server stopping" })).await;
+                    let _ = self.send_event("shutdown", json!(Shutdown { reason: "server stopping".into() })).await;
                     return Flow::Close(CLOSE_RESTART, "server stopping".into());
                 }
                 message = self.socket.recv() => {
@@ -375,7 +376,7 @@ impl Connection {
                     Err(broadcast::error::RecvError::Closed) => return Flow::Continue,
                 },
                 _ = tick.tick() => {
-                    if self.send_event("tick", json!({ "ts": now_ms() })).await.is_err() {
+                    if self.send_event("tick", json!(Tick { ts: now_ms() })).await.is_err() {
                         return Flow::Continue;
                     }
                 }
