@@ -2,29 +2,19 @@
 //! keyed by its idempotency key; delivery marks it, failures count attempts.
 
 use hearth_core::{OutboundMessage, OutboxItem, SessionKey, StoreError, now_ms};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use crate::backend;
 
-/// Inserts the reply unless one with the same idempotency key exists;
-/// returns the row id either way. `delivered` records a reply whose channel
-/// delivers on commit.
+/// Inserts the reply and returns its row id. `delivered` records a reply
+/// whose channel delivers on commit. Called once per run (`finish_run` skips
+/// finished runs), and the UNIQUE idempotency key refuses a second reply.
 pub(crate) fn insert(
     conn: &Connection,
     run_id: &str,
     message: &OutboundMessage,
     delivered: bool,
 ) -> Result<i64, StoreError> {
-    let existing: Option<i64> = conn
-        .prepare_cached("SELECT id FROM outbox WHERE idempotency_key = ?1")
-        .and_then(|mut st| {
-            st.query_row([&message.idempotency_key], |r| r.get(0))
-                .optional()
-        })
-        .map_err(backend)?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
     let body = serde_json::to_string(message).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let now = now_ms();
     conn.prepare_cached(

@@ -352,20 +352,18 @@ async fn simple(
             }
             Method::ChatAbort(p) => {
                 let session = key(&p.session_key)?;
-                let aborted = state.runtime.abort(&session, p.run_id.as_deref());
-                Ok(json!({ "ok": true, "aborted": aborted.is_some(), "runIds": aborted.into_iter().collect::<Vec<_>>() }))
+                Ok(abort_answer(state.runtime.abort(&session, p.run_id.as_deref())))
             }
             Method::SessionsAbort(p) => {
                 let session = match (p.key, &p.run_id) {
                     (Some(k), _) => key(&k)?,
                     (None, Some(run)) => match state.runtime.store().run(run).await.map_err(store_error)? {
                         Some(r) => r.session_key,
-                        None => return Ok(json!({ "ok": true, "aborted": false, "runIds": [] })),
+                        None => return Ok(abort_answer(None)),
                     },
                     (None, None) => return Err(ErrorShape::invalid("sessions.abort needs key or runId")),
                 };
-                let aborted = state.runtime.abort(&session, p.run_id.as_deref());
-                Ok(json!({ "ok": true, "aborted": aborted.is_some(), "runIds": aborted.into_iter().collect::<Vec<_>>() }))
+                Ok(abort_answer(state.runtime.abort(&session, p.run_id.as_deref())))
             }
             Method::AgentWait(p) => {
                 let timeout = Duration::from_millis(p.timeout_ms.unwrap_or(DEFAULT_WAIT_MS)).min(MAX_AGENT_WAIT);
@@ -507,6 +505,11 @@ async fn simple(
     }
     .await;
     (result, touched)
+}
+
+/// The answer of `chat.abort` and `sessions.abort`.
+fn abort_answer(aborted: Option<String>) -> Value {
+    json!({ "ok": true, "aborted": aborted.is_some(), "runIds": aborted.into_iter().collect::<Vec<_>>() })
 }
 
 /// The audit entry for methods that change agents or delete data.
