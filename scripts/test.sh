@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. Installs what the tests need first:
-# the real OpenClaw CLI (Node 24 + openclaw from npm, cached outside the
-# repo) for the protocol-compatibility tests.
+# the engine's build tools, the real SmolLM2 GGUF (fetched once by
+# `hearth models pull` into the data dir, never into the repo), and the real
+# OpenClaw CLI (Node 24 + openclaw from npm, cached outside the repo) for the
+# protocol-compatibility tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+scripts/install-build-deps.sh
+
+echo "== fetching the test model (smollm2-135m)" >&2
+cargo run --locked --quiet -p hearth -- models pull smollm2-135m
 
 echo "== installing the OpenClaw CLI used by the compatibility tests" >&2
 scripts/install-openclaw.sh >/dev/null

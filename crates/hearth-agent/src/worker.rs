@@ -327,6 +327,7 @@ async fn build_request(
         tools: Vec::new(),
         max_tokens: agent.settings.max_output_tokens,
         temperature: agent.settings.temperature,
+        ..Default::default()
     })
 }
 

@@ -33,7 +33,7 @@ pub use envelope::{InboundMessage, OutboundMessage};
 pub use message::{ChatMessage, Role, ToolCall, ToolSpec};
 pub use provider::{
     ChatEvent, ChatRequest, ChatStream, Completion, ErrorKind, FinishReason, Provider,
-    ProviderError, Usage,
+    ProviderError, ToolChoice, Usage,
 };
 pub use session::{AgentId, InvalidId, SessionKey};
 pub use store::{

@@ -27,6 +27,40 @@ pub struct ChatRequest {
     pub max_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
+    /// Nucleus sampling: keep the smallest set of tokens whose
+    /// probabilities add up to this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    /// Makes sampling repeatable where the provider supports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Text that ends the answer; it is not included in the answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+    /// Whether the model may, must or must not call one of `tools`.
+    #[serde(default, skip_serializing_if = "ToolChoice::is_auto")]
+    pub tool_choice: ToolChoice,
+}
+
+/// Whether the model may answer with a tool call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoice {
+    /// The model decides between text and a tool call.
+    #[default]
+    Auto,
+    /// The model answers with text only.
+    None,
+    /// The model must call one of the tools.
+    Required,
+    /// The model must call this tool.
+    Function(String),
+}
+
+impl ToolChoice {
+    pub fn is_auto(&self) -> bool {
+        matches!(self, ToolChoice::Auto)
+    }
 }
 
 /// Token accounting reported by the provider.

@@ -29,7 +29,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 pub use auth::Auth;
-pub use state::{GatewayConfig, GatewayState, ModelCatalog, ModelListing};
+pub use state::{GatewayConfig, GatewayState, ModelAction, ModelCatalog, ModelListing};
 
 /// Largest HTTP request body (the OpenAI API's JSON), matching the
 /// WebSocket payload limit.

@@ -44,11 +44,30 @@ pub struct ModelListing {
     pub provider: String,
     /// `closed`, `open` or `half_open`.
     pub breaker: String,
+    /// For an embedded model: loaded or not, its file, slots and counters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded: Option<serde_json::Value>,
 }
+
+/// The answer of a model load or unload, or why it failed.
+pub type ModelAction = futures::future::BoxFuture<'static, Result<serde_json::Value, String>>;
 
 /// Lists the configured models; implemented by the binary over the router.
 pub trait ModelCatalog: Send + Sync + 'static {
     fn models(&self) -> Vec<ModelListing>;
+
+    /// Loads (or reloads) the model called `name`; only embedded models
+    /// can be loaded.
+    fn load(&self, name: &str) -> ModelAction {
+        let message = format!("model {name:?} cannot be loaded: only embedded models can");
+        Box::pin(async move { Err(message) })
+    }
+
+    /// Frees the model called `name`.
+    fn unload(&self, name: &str) -> ModelAction {
+        let message = format!("model {name:?} cannot be unloaded: only embedded models can");
+        Box::pin(async move { Err(message) })
+    }
 }
 
 pub struct GatewayState {

@@ -28,6 +28,10 @@ pub enum ProviderKind {
     Anthropic,
     /// The built-in echo provider, for benchmarks and tests only.
     Echo,
+    /// A GGUF model run in-process by the embedded engine. `model` names a
+    /// model in the model store (`hearth models list`) or a `.gguf` path.
+    /// Built by the `hearth` binary, which owns the engine.
+    Embedded,
 }
 
 impl ProviderKind {
@@ -36,6 +40,7 @@ impl ProviderKind {
             ProviderKind::Openai => "openai",
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Echo => "echo",
+            ProviderKind::Embedded => "embedded",
         }
     }
 }
@@ -115,6 +120,11 @@ pub struct ModelConfig {
     /// `HTTP-Referer`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
+    /// `[models.<name>.engine]`, for `provider = "embedded"` only: threads,
+    /// slots, context, sampling. Checked by the binary, which knows the
+    /// engine's settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<serde_json::Value>,
 }
 
 fn default_timeout_secs() -> u64 {
@@ -145,6 +155,16 @@ impl ModelConfig {
             max_retries: default_max_retries(),
             max_tokens: None,
             headers: BTreeMap::new(),
+            engine: None,
+        }
+    }
+
+    /// The router's time limits for this model.
+    pub fn limits(&self) -> AttemptLimits {
+        AttemptLimits {
+            timeout: Duration::from_secs(self.timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_retries: self.max_retries,
         }
     }
 
@@ -152,6 +172,9 @@ impl ModelConfig {
     pub fn validate(&self) -> Result<(), BuildError> {
         if self.provider != ProviderKind::Echo && self.model.trim().is_empty() {
             return Err(BuildError::MissingModel);
+        }
+        if self.engine.is_some() && self.provider != ProviderKind::Embedded {
+            return Err(BuildError::EngineTable);
         }
         if self.api_key.is_some() && self.api_key_env.is_some() {
             return Err(BuildError::TwoKeys);
@@ -245,6 +268,7 @@ impl ModelConfig {
                 Backend::Anthropic(Arc::new(AnthropicProvider::new(config)?))
             }
             ProviderKind::Echo => Backend::Echo(Arc::new(EchoProvider::new())),
+            ProviderKind::Embedded => return Err(BuildError::Embedded),
         };
         Ok(ModelEntry {
             name: name.to_string(),
@@ -279,6 +303,10 @@ pub enum BuildError {
     TooManyRetries(u32),
     #[error("`max_tokens` must be at least 1")]
     ZeroMaxTokens,
+    #[error("an `engine` table is only for `provider = \"embedded\"`")]
+    EngineTable,
+    #[error("embedded models are built by the hearth binary, not by ModelConfig::build")]
+    Embedded,
     #[error("`base_url` {url:?} is invalid: {reason}")]
     BadBaseUrl { url: String, reason: String },
     #[error("header {0:?} is not a valid HTTP header")]

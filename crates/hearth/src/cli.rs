@@ -32,7 +32,12 @@ pub enum Command {
         force: bool,
     },
     /// Run the daemon in the foreground until SIGTERM or Ctrl-C.
-    Run,
+    Run {
+        /// Fetch a missing default model before starting (`hearth models
+        /// pull`), instead of stopping with instructions.
+        #[arg(long)]
+        pull: bool,
+    },
     /// Talk to an agent through the running daemon.
     Chat {
         /// Send one message, print the answer, exit.
@@ -54,9 +59,12 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<SessionsAction>,
     },
-    /// List the configured models.
+    /// The configured models and the model files on disk; fetch, add and
+    /// remove GGUF files; load and unload them in the running daemon.
     Models {
-        /// Also check that each model's server answers.
+        #[command(subcommand)]
+        action: Option<ModelsAction>,
+        /// Also check that each model's server answers (same as `models check`).
         #[arg(long)]
         check: bool,
     },
@@ -96,6 +104,38 @@ pub enum SessionsAction {
     Reset { key: String },
     /// Delete a session and its transcripts.
     Delete { key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsAction {
+    /// The configured models and the GGUF files in the model store.
+    List,
+    /// Check that each configured model answers (loads embedded ones).
+    Check,
+    /// Fetch a known model into the model store (`smollm2-135m`).
+    Pull {
+        name: String,
+        /// Fetch again even if the file is there.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Copy a GGUF file into the model store, after verifying its header.
+    Add {
+        path: PathBuf,
+        /// Name in the store (default: the file name without `.gguf`).
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace a model of the same name.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete a model file from the store.
+    Rm { name: String },
+    /// Load (or reload with the config's current settings) an embedded
+    /// model in the running daemon.
+    Load { name: String },
+    /// Free an embedded model's memory in the running daemon.
+    Unload { name: String },
 }
 
 #[derive(Debug, Subcommand)]

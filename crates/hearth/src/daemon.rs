@@ -6,19 +6,22 @@
 //! and on shutdown the pipeline drains *before* connections close, so
 //! clients waiting on a turn still get its answer.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use hearth_agent::{AgentRegistry, Channels, LocalChannel, Metrics, Runtime};
 use hearth_gateway::{Auth, GatewayConfig, GatewayState};
-use hearth_models::Router;
+use hearth_engine::EmbeddedModel;
+use hearth_models::{ModelEntry, Router};
 use hearth_store::SqliteStore;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::embedded;
 use crate::paths;
-use crate::wiring::Routes;
+use crate::wiring::{ReloadSource, Routes};
 
 /// Everything `hearth run` starts, built and ready to serve.
 pub struct Daemon {
@@ -40,7 +43,100 @@ pub fn prepare_data_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-pub async fn build(config: &Config) -> Result<Daemon> {
+/// The router over every configured model; embedded ones are served by
+/// their reloadable handles.
+fn build_router(
+    config: &Config,
+    embedded: &BTreeMap<String, Arc<EmbeddedModel>>,
+) -> Result<Router, hearth_models::BuildError> {
+    config.router.validate()?;
+    let mut router = Router::new(config.router.clone());
+    for (name, model) in &config.models {
+        model.validate().map_err(|e| e.in_model(name))?;
+        let entry = match embedded.get(name) {
+            Some(handle) => ModelEntry::new(
+                name.clone(),
+                handle.clone() as Arc<dyn hearth_core::Provider>,
+                model.model.clone(),
+                model.limits(),
+            ),
+            None => model.build(name).map_err(|e| e.in_model(name))?,
+        };
+        router.add(entry)?;
+    }
+    Ok(router)
+}
+
+/// A fresh machine's first `hearth run`: if the default agent's model is
+/// an embedded one whose file is not there, say exactly what to run
+/// instead of starting a daemon that can only answer errors.
+fn require_default_model(
+    config: &Config,
+    embedded: &BTreeMap<String, Arc<EmbeddedModel>>,
+    pull: bool,
+) -> Result<()> {
+    let Ok(agent) = config.default_agent_id() else {
+        return Ok(());
+    };
+    let Some(model_name) = config.agents.get(agent.as_str()).map(|a| a.model.clone()) else {
+        return Ok(());
+    };
+    let Some(model) = embedded.get(&model_name) else {
+        return Ok(());
+    };
+    let path = model.status().path;
+    let stem = Path::new(&path).file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let known = hearth_engine::store::KNOWN_MODELS.iter().any(|k| k.name == stem);
+    if Path::new(&path).exists() || (pull && known) {
+        return Ok(());
+    }
+    let fix = if known {
+        format!("run `hearth models pull {stem}` (or start with `hearth run --pull`)")
+    } else {
+        format!("put the GGUF there, or `hearth models add /path/to/model.gguf --name {stem}`")
+    };
+    Err(crate::UsageError(format!(
+        "the model file of [models.{model_name}] is missing: {path}\n{fix}"
+    ))
+    .into())
+}
+
+/// Loads every embedded model. A model that fails to load (missing or
+/// corrupt file) is reported and left unloaded: the daemon still serves the
+/// other models, and requests to this one fail with the reason. A missing
+/// file is fetched first when `pull` is set and the model is a known one.
+async fn load_embedded(
+    models: &BTreeMap<String, Arc<EmbeddedModel>>,
+    pull: Option<&Path>,
+) -> Result<()> {
+    for (name, model) in models {
+        let path = model.status().path;
+        if let Some(data_dir) = pull
+            && !Path::new(&path).exists()
+            && let Some(stem) = Path::new(&path).file_stem().and_then(|s| s.to_str())
+            && hearth_engine::store::KNOWN_MODELS.iter().any(|k| k.name == stem)
+        {
+            let store = embedded::store(data_dir);
+            let python = std::env::var("HEARTH_PYTHON").unwrap_or_else(|_| "python3".into());
+            let stem = stem.to_owned();
+            tokio::task::spawn_blocking(move || {
+                store.pull(&stem, false, &python, &mut |line| eprintln!("{line}"))
+            })
+            .await?
+            .with_context(|| format!("cannot pull the model of [models.{name}]"))?;
+        }
+        match model.load().await {
+            Ok(info) => tracing::info!(model = %name, architecture = %info.gguf.architecture, load_ms = info.load_time.as_millis() as u64, "embedded model ready"),
+            Err(error) => {
+                tracing::error!(model = %name, %error, "embedded model not loaded; other models keep serving");
+                eprintln!("warning: [models.{name}] is not loaded: {error}");
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> Result<Daemon> {
     let data_dir = config.data_dir()?;
     prepare_data_dir(&data_dir)?;
     let db_path = config.database_file()?;
@@ -48,9 +144,19 @@ pub async fn build(config: &Config) -> Result<Daemon> {
         SqliteStore::open(&db_path, config.sqlite_options())
             .with_context(|| format!("cannot open the database {}", db_path.display()))?,
     );
-    let router =
-        Router::from_config(&config.models, config.router.clone()).context("invalid [models]")?;
-    let routes = Arc::new(Routes(router));
+    let embedded = embedded::from_config(&config.models, &data_dir)
+        .map_err(|e| anyhow::anyhow!("invalid [models]: {e}"))?;
+    let router = build_router(config, &embedded).context("invalid [models]")?;
+    require_default_model(config, &embedded, pull)?;
+    load_embedded(&embedded, pull.then_some(data_dir.as_path())).await?;
+    let routes = Arc::new(Routes {
+        router,
+        embedded: embedded.clone(),
+        reload: config_file.map(|file| ReloadSource {
+            config_file: file.to_path_buf(),
+            data_dir: data_dir.clone(),
+        }),
+    });
     let default_agent = config.default_agent_id()?;
     let registry = AgentRegistry::load(
         config.agents()?,
@@ -95,12 +201,12 @@ pub async fn build(config: &Config) -> Result<Daemon> {
     })
 }
 
-pub async fn run(config: Config) -> Result<()> {
+pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
     let Daemon {
         state,
         runtime,
         listener,
-    } = build(&config).await?;
+    } = build(&config, pull, Some(config_file)).await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(hearth_gateway::serve(listener, state.clone()));
     let resumed = runtime.start().await.context("recovery failed")?;

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod config;
 mod daemon;
+mod embedded;
 mod paths;
 mod wiring;
 
@@ -53,10 +54,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let json = cli.json;
     match cli.command {
         Command::Init { force } => commands::init::run(cli.config.as_deref(), force, json),
-        Command::Run => {
+        Command::Run { pull } => {
+            let file = commands::config_path(cli.config.as_deref())?;
             let config = commands::load_config(cli.config.as_deref())?;
             commands::init_logging(&config);
-            daemon::run(config).await.map(|()| ExitCode::SUCCESS)
+            daemon::run(config, pull, &file)
+                .await
+                .map(|()| ExitCode::SUCCESS)
         }
         Command::Chat {
             message,
@@ -74,8 +78,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::sessions::run(&commands::load_config(cli.config.as_deref())?, action, json)
                 .await
         }
-        Command::Models { check } => {
-            commands::models::run(&commands::load_config(cli.config.as_deref())?, check, json).await
+        Command::Models { action, check } => {
+            commands::models::dispatch(cli.config.as_deref(), action, check, json).await
         }
         Command::Config {
             action: cli::ConfigAction::Check,

@@ -70,6 +70,11 @@ pub fn database_file(data_dir: &Path) -> PathBuf {
     data_dir.join(DATABASE_FILE)
 }
 
+/// The model store: `<data dir>/models/<name>.gguf`.
+pub fn models_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("models")
+}
+
 /// The folder holding every agent's default workspace (what
 /// `hearth_agent::AgentRegistry::load` calls `agents_dir`).
 pub fn agents_dir(data_dir: &Path) -> PathBuf {

@@ -31,6 +31,8 @@ pub enum Method {
     AgentsUpdate(AgentsUpdate),
     AgentsDelete(AgentsDelete),
     ModelsList,
+    ModelsLoad(ModelByName),
+    ModelsUnload(ModelByName),
 }
 
 /// The methods advertised in `hello-ok` (`connect` is implied).
@@ -55,6 +57,8 @@ pub const METHODS: &[&str] = &[
     "agents.update",
     "agents.delete",
     "models.list",
+    "models.load",
+    "models.unload",
 ];
 
 /// Which scope a method needs (OpenClaw's operator scopes).
@@ -100,6 +104,8 @@ impl Method {
             "agents.update" => Method::AgentsUpdate(typed(name, params)?),
             "agents.delete" => Method::AgentsDelete(typed(name, params)?),
             "models.list" => Method::ModelsList,
+            "models.load" => Method::ModelsLoad(typed(name, params)?),
+            "models.unload" => Method::ModelsUnload(typed(name, params)?),
             other => {
                 return Err(ErrorShape::invalid(format!("unknown method: {other}"))
                     .with_detail(errors::detail::UNKNOWN_METHOD));
@@ -130,7 +136,9 @@ impl Method {
             Method::SessionsDelete(_)
             | Method::AgentsCreate(_)
             | Method::AgentsUpdate(_)
-            | Method::AgentsDelete(_) => Scope::Admin,
+            | Method::AgentsDelete(_)
+            | Method::ModelsLoad(_)
+            | Method::ModelsUnload(_) => Scope::Admin,
         }
     }
 }

@@ -153,3 +153,10 @@ pub struct AgentsUpdate {
 pub struct AgentsDelete {
     pub agent_id: String,
 }
+
+/// `models.load` / `models.unload`: a `[models.<name>]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelByName {
+    pub name: String,
+}

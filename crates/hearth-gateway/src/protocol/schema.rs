@@ -43,6 +43,8 @@ pub fn protocol_schema() -> Value {
     add::<params::AgentsCreate>(&mut defs, "agents.create");
     add::<params::AgentsUpdate>(&mut defs, "agents.update");
     add::<params::AgentsDelete>(&mut defs, "agents.delete");
+    add::<params::ModelByName>(&mut defs, "models.load");
+    add::<params::ModelByName>(&mut defs, "models.unload");
     add::<params::Empty>(&mut defs, "models.list");
     add::<params::Empty>(&mut defs, "health");
     add::<params::Empty>(&mut defs, "status");

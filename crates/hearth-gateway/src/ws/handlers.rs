@@ -501,6 +501,10 @@ async fn simple(
                 Ok(json!({ "ok": true, "agentId": id.as_str(), "removedBindings": 0 }))
             }
             Method::ModelsList => Ok(json!({ "models": state.models.models() })),
+            Method::ModelsLoad(p) => state.models.load(&p.name).await.map_err(ErrorShape::invalid),
+            Method::ModelsUnload(p) => {
+                state.models.unload(&p.name).await.map_err(ErrorShape::invalid)
+            }
         }
     }
     .await;
@@ -521,6 +525,8 @@ fn audited_action(method: &Method) -> Option<(&'static str, Value)> {
             json!({ "agentId": p.agent_id, "name": p.name, "model": p.model }),
         ),
         Method::AgentsDelete(p) => ("agents.delete", json!({ "agentId": p.agent_id })),
+        Method::ModelsLoad(p) => ("models.load", json!({ "name": p.name })),
+        Method::ModelsUnload(p) => ("models.unload", json!({ "name": p.name })),
         Method::SessionsDelete(p) => ("sessions.delete", json!({ "key": p.key })),
         Method::SessionsReset(p) => ("sessions.reset", json!({ "key": p.key })),
         _ => return None,

@@ -181,6 +181,7 @@ async fn tool_use_streams_as_tool_call_deltas_and_results_go_back_as_blocks() {
         }],
         max_tokens: Some(256),
         temperature: None,
+        ..Default::default()
     };
     let (events, err) = collect(provider(&api).chat(request).await.unwrap()).await;
     assert_eq!(err, None);

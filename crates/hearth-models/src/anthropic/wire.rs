@@ -25,6 +25,12 @@ pub(super) struct Request<'a> {
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub stop_sequences: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -81,7 +87,25 @@ impl<'a> Request<'a> {
                 .collect(),
             stream: true,
             temperature: request.temperature,
+            top_p: request.top_p,
+            stop_sequences: &request.stop,
+            tool_choice: tool_choice(request),
         }
+    }
+}
+
+/// Anthropic's spelling of the tool choice; omitted for `auto` (its
+/// default) and when no tools are offered.
+fn tool_choice(request: &ChatRequest) -> Option<Value> {
+    use hearth_core::ToolChoice;
+    if request.tools.is_empty() {
+        return None;
+    }
+    match &request.tool_choice {
+        ToolChoice::Auto => None,
+        ToolChoice::None => Some(serde_json::json!({ "type": "none" })),
+        ToolChoice::Required => Some(serde_json::json!({ "type": "any" })),
+        ToolChoice::Function(name) => Some(serde_json::json!({ "type": "tool", "name": name })),
     }
 }
 

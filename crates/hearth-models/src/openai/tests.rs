@@ -56,7 +56,9 @@ fn tool_request() -> ChatRequest {
         }],
         max_tokens: Some(64),
         temperature: Some(0.2),
+        ..Default::default()
     }
+    ..Default::default()
 }
 
 #[tokio::test]

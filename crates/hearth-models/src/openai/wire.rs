@@ -27,6 +27,15 @@ pub(super) struct Request<'a> {
     pub max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub stop: &'a [String],
+    /// Omitted for `auto` (the API's default), and without tools.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -87,7 +96,27 @@ impl<'a> Request<'a> {
             },
             max_tokens: request.max_tokens.or(max_tokens),
             temperature: request.temperature,
+            top_p: request.top_p,
+            seed: request.seed,
+            stop: &request.stop,
+            tool_choice: tool_choice(request),
         }
+    }
+}
+
+fn tool_choice(request: &ChatRequest) -> Option<serde_json::Value> {
+    use hearth_core::ToolChoice;
+    if request.tools.is_empty() {
+        return None;
+    }
+    match &request.tool_choice {
+        ToolChoice::Auto => None,
+        ToolChoice::None => Some("none".into()),
+        ToolChoice::Required => Some("required".into()),
+        ToolChoice::Function(name) => Some(serde_json::json!({
+            "type": "function",
+            "function": { "name": name },
+        })),
     }
 }
 

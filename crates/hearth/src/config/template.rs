@@ -89,23 +89,42 @@ backoff_max_ms = 8000
 
 # Models, by name. Agents refer to these names.
 #
-# The default talks to Ollama (https://ollama.com) on this machine; run
-# `ollama pull llama3.2` first. (A later release will make an embedded,
-# in-process GGUF model the default, needing no separate server.)
+# The default runs a GGUF model inside Hearth: no server, no key. Fetch it
+# once with `hearth models pull smollm2-135m` (or start with `hearth run
+# --pull`). `model` is a name from `hearth models list` or a path to any
+# .gguf file llama.cpp supports (llama, qwen2, mistral, phi, gemma, ...).
 [models.local]
-provider = "openai"                      # OpenAI-compatible API
-base_url = "http://127.0.0.1:11434/v1"   # Ollama
-model = "llama3.2"
+provider = "embedded"
+model = "smollm2-135m"
 # Optional, per model:
 # timeout_secs = 120        # wait for the first token (slow CPUs need long)
 # idle_timeout_secs = 60    # wait between tokens once the answer started
 # max_retries = 2           # retries before falling back to the next model
-# max_tokens = 1024         # answer length cap
-# headers = { "X-Title" = "Hearth" }
+#
+# [models.local.engine]
+# threads = 1               # default: all cores but one, at most 4
+# slots = 4                 # sessions decoded together, each with its cache
+# context = 4096            # tokens per session (prompt + answer)
+# prefill_chunk = 256       # prompt tokens read per step
+# max_queue = 64            # requests waiting for a slot before "overloaded"
+# max_tokens = 512          # answer length when the agent sets none
+# [models.local.engine.sampling]
+# temperature = 0.7
+# top_p = 0.95
+# top_k = 40
+# min_p = 0.05
+# repeat_penalty = 1.1
+# seed = 42
 
-# Any other OpenAI-compatible server (vLLM, llama.cpp server, LM Studio,
-# OpenAI, DeepSeek, OpenRouter, ...): set base_url, model, and the name of
-# the environment variable holding the API key.
+# Ollama (https://ollama.com) or any other OpenAI-compatible server (vLLM,
+# llama.cpp server, LM Studio, OpenAI, DeepSeek, OpenRouter, ...): set
+# base_url, model, and for hosted APIs the environment variable holding the
+# API key.
+#
+# [models.ollama]
+# provider = "openai"
+# base_url = "http://127.0.0.1:11434/v1"
+# model = "llama3.2"
 #
 # [models.cloud]
 # provider = "openai"
