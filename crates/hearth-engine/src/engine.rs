@@ -4,14 +4,14 @@
 //! and exits, freeing the context and, with the last reference, the model.
 
 use crate::backend::backend;
-use crate::config::EngineConfig;
+use crate::config::{EngineConfig, KvCache};
 use crate::error::EngineError;
 use crate::gguf::{self, GgufInfo};
 use crate::scheduler::job::Job;
 use crate::scheduler::{Limits, Scheduler};
 use crate::stats::{Stats, StatsSnapshot};
 use crate::template::ChatTemplate;
-use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::params::{KvCacheType, LlamaContextParams};
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::model::params::LlamaModelParams;
 use std::num::NonZeroU32;
@@ -65,9 +65,8 @@ impl Engine {
             })?;
         let model = Arc::new(model);
         let vocab = model.vocab();
-        let token_text = |token| {
-            String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned()
-        };
+        let token_text =
+            |token| String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned();
         let bos_text = token_text(vocab.bos());
         let eos_text = token_text(vocab.eos());
         let source = model
@@ -180,6 +179,12 @@ fn create_context<'m>(
         .with_n_threads(threads)
         .with_n_threads_batch(threads)
         .with_kv_unified(false);
+    let params = match config.kv_cache {
+        KvCache::F16 => params,
+        KvCache::Q8_0 => params
+            .with_type_k(KvCacheType::Q8_0)
+            .with_type_v(KvCacheType::Q8_0),
+    };
     model
         .new_context(backend()?, params)
         .map_err(|e| EngineError::Context(e.to_string()))

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("model file {path} does not exist; run `hearth models pull smollm2-135m` or point the config at a GGUF file")]
+    #[error(
+        "model file {path} does not exist; run `hearth models pull smollm2-135m` or point the config at a GGUF file"
+    )]
     Missing { path: PathBuf },
     #[error("cannot read model file {path}: {source}")]
     Io {
@@ -15,7 +17,9 @@ pub enum EngineError {
     },
     #[error("{path} is not a GGUF model: {reason}")]
     NotGguf { path: PathBuf, reason: String },
-    #[error("llama.cpp could not load {path} (corrupt or unsupported GGUF; see the log for its reason)")]
+    #[error(
+        "llama.cpp could not load {path} (corrupt or unsupported GGUF; see the log for its reason)"
+    )]
     Load { path: PathBuf },
     #[error("cannot create the inference context: {0}")]
     Context(String),

@@ -60,8 +60,8 @@ pub fn inspect(path: &Path) -> Result<GgufInfo, EngineError> {
             .then(|| context.val_str(index).map(str::to_owned))
             .flatten()
     };
-    let architecture =
-        string("general.architecture").ok_or_else(|| not_gguf("it names no architecture".into()))?;
+    let architecture = string("general.architecture")
+        .ok_or_else(|| not_gguf("it names no architecture".into()))?;
     let context_length = {
         let index = context.find_key(&format!("{architecture}.context_length"));
         // Value type codes from the GGUF spec: 4 = uint32, 10 = uint64.

@@ -6,7 +6,6 @@
 use crate::config::EngineConfig;
 use crate::engine::{Engine, ModelInfo};
 use crate::error::EngineError;
-use crate::stats::StatsSnapshot;
 use async_trait::async_trait;
 use hearth_core::{ChatRequest, ChatStream, ErrorKind, Provider, ProviderError};
 use parking_lot::Mutex;
@@ -121,17 +120,18 @@ impl EmbeddedModel {
         engine.is_some()
     }
 
+    /// The settings of the loaded engine (or of the next load).
+    pub fn config(&self) -> EngineConfig {
+        self.state.lock().config.clone()
+    }
+
     pub fn engine(&self) -> Option<Arc<Engine>> {
         self.state.lock().engine.clone()
     }
 
     pub fn status(&self) -> EmbeddedStatus {
         let state = self.state.lock();
-        let stats = state
-            .engine
-            .as_ref()
-            .map(|e| e.stats())
-            .unwrap_or_else(StatsSnapshot::default);
+        let stats = state.engine.as_ref().map(|e| e.stats()).unwrap_or_default();
         let info = state.engine.as_ref().map(|e| e.info().clone());
         EmbeddedStatus {
             name: self.name.clone(),

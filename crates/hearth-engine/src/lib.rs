@@ -22,9 +22,9 @@
 mod backend;
 pub mod config;
 mod engine;
-mod handle;
 mod error;
 pub mod gguf;
+mod handle;
 mod output;
 mod provider;
 pub mod reference;

@@ -139,11 +139,16 @@ mod tests {
         let mut shaper = OutputShaper::new(vec![tool()]);
         let mut events = shaper.text("Let me check.<tool");
         assert_eq!(texts(&events), "Let me check.");
-        events = shaper.text("_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}</tool_call>");
+        events = shaper.text(
+            "_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}</tool_call>",
+        );
         assert!(events.is_empty());
         events = shaper.finish(FinishReason::Stop, JobUsage::default());
         assert!(events.iter().any(|e| matches!(e, ChatEvent::ToolCallDelta { name: Some(n), arguments, .. } if n == "get_weather" && arguments == "{\"city\":\"Oslo\"}")));
-        assert_eq!(events.last(), Some(&ChatEvent::Finished(FinishReason::ToolCalls)));
+        assert_eq!(
+            events.last(),
+            Some(&ChatEvent::Finished(FinishReason::ToolCalls))
+        );
     }
 
     #[test]

@@ -45,8 +45,36 @@ impl Provider for Engine {
             max_tokens,
             stop: request.stop.clone(),
             grammar,
+            ignore_eos: false,
             events,
         };
+        self.submit(job)?;
+        Ok(event_stream(receiver, OutputShaper::new(offered)))
+    }
+}
+
+impl Engine {
+    /// Decodes `max_tokens` greedy tokens after a raw prompt (no chat
+    /// template), never stopping early: the benchmark's fixed-length load.
+    pub fn generate_fixed(
+        &self,
+        prompt: &str,
+        max_tokens: u32,
+    ) -> Result<ChatStream, ProviderError> {
+        let (events, receiver) = mpsc::unbounded_channel();
+        self.submit(Job {
+            prompt: self.tokenize(prompt),
+            sampling: Sampling::greedy(),
+            max_tokens,
+            stop: Vec::new(),
+            grammar: None,
+            ignore_eos: true,
+            events,
+        })?;
+        Ok(event_stream(receiver, OutputShaper::new(Vec::new())))
+    }
+
+    fn submit(&self, job: Job) -> Result<(), ProviderError> {
         match self.jobs.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
@@ -62,11 +90,9 @@ impl Provider for Engine {
                 ));
             }
         }
-        Ok(event_stream(receiver, OutputShaper::new(offered)))
+        Ok(())
     }
-}
 
-impl Engine {
     /// Renders and tokenizes the conversation. When it does not leave room
     /// for the answer in a slot, the oldest turns are dropped (whole turns,
     /// so a tool result never loses its call); if even the system prompt
@@ -116,8 +142,8 @@ impl Engine {
     /// did not already write it.
     pub fn tokenize(&self, text: &str) -> Vec<LlamaToken> {
         let vocab = self.model.vocab();
-        let add_bos =
-            vocab.should_add_bos() && (self.bos_text.is_empty() || !text.starts_with(&self.bos_text));
+        let add_bos = vocab.should_add_bos()
+            && (self.bos_text.is_empty() || !text.starts_with(&self.bos_text));
         vocab.tokenize(text.as_bytes(), add_bos, true)
     }
 }
@@ -141,41 +167,48 @@ fn drop_oldest_turn(messages: &mut Vec<ChatMessage>) -> bool {
     true
 }
 
-fn event_stream(
-    receiver: mpsc::UnboundedReceiver<JobEvent>,
-    shaper: OutputShaper,
-) -> ChatStream {
+fn event_stream(receiver: mpsc::UnboundedReceiver<JobEvent>, shaper: OutputShaper) -> ChatStream {
     // Pending events from one scheduler event (a finish can yield text,
     // calls, usage and the end at once).
-    let state = (receiver, shaper, std::collections::VecDeque::<Result<ChatEvent, ProviderError>>::new(), false);
-    stream::unfold(state, |(mut receiver, mut shaper, mut queue, mut done)| async move {
-        loop {
-            if let Some(item) = queue.pop_front() {
-                return Some((item, (receiver, shaper, queue, done)));
-            }
-            if done {
-                return None;
-            }
-            match receiver.recv().await {
-                Some(JobEvent::Text(text)) => queue.extend(shaper.text(&text).into_iter().map(Ok)),
-                Some(JobEvent::Finished { reason, usage }) => {
-                    queue.extend(shaper.finish(reason, usage).into_iter().map(Ok));
-                    done = true;
+    let state = (
+        receiver,
+        shaper,
+        std::collections::VecDeque::<Result<ChatEvent, ProviderError>>::new(),
+        false,
+    );
+    stream::unfold(
+        state,
+        |(mut receiver, mut shaper, mut queue, mut done)| async move {
+            loop {
+                if let Some(item) = queue.pop_front() {
+                    return Some((item, (receiver, shaper, queue, done)));
                 }
-                Some(JobEvent::Failed(error)) => {
-                    queue.push_back(Err(error));
-                    done = true;
+                if done {
+                    return None;
                 }
-                None => {
-                    queue.push_back(Err(ProviderError::new(
-                        ErrorKind::Unavailable,
-                        "the embedded model stopped before the answer finished",
-                    )));
-                    done = true;
+                match receiver.recv().await {
+                    Some(JobEvent::Text(text)) => {
+                        queue.extend(shaper.text(&text).into_iter().map(Ok))
+                    }
+                    Some(JobEvent::Finished { reason, usage }) => {
+                        queue.extend(shaper.finish(reason, usage).into_iter().map(Ok));
+                        done = true;
+                    }
+                    Some(JobEvent::Failed(error)) => {
+                        queue.push_back(Err(error));
+                        done = true;
+                    }
+                    None => {
+                        queue.push_back(Err(ProviderError::new(
+                            ErrorKind::Unavailable,
+                            "the embedded model stopped before the answer finished",
+                        )));
+                        done = true;
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .boxed()
 }
 

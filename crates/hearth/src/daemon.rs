@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use hearth_agent::{AgentRegistry, Channels, LocalChannel, Metrics, Runtime};
-use hearth_gateway::{Auth, GatewayConfig, GatewayState};
 use hearth_engine::EmbeddedModel;
+use hearth_gateway::{Auth, GatewayConfig, GatewayState};
 use hearth_models::{ModelEntry, Router};
 use hearth_store::SqliteStore;
 use tokio::net::TcpListener;
@@ -25,6 +25,7 @@ use crate::wiring::{ReloadSource, Routes};
 
 /// Everything `hearth run` starts, built and ready to serve.
 pub struct Daemon {
+    pub routes: Arc<Routes>,
     pub state: Arc<GatewayState>,
     pub runtime: Runtime,
     pub listener: TcpListener,
@@ -85,8 +86,13 @@ fn require_default_model(
         return Ok(());
     };
     let path = model.status().path;
-    let stem = Path::new(&path).file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-    let known = hearth_engine::store::KNOWN_MODELS.iter().any(|k| k.name == stem);
+    let stem = Path::new(&path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let known = hearth_engine::store::KNOWN_MODELS
+        .iter()
+        .any(|k| k.name == stem);
     if Path::new(&path).exists() || (pull && known) {
         return Ok(());
     }
@@ -114,7 +120,9 @@ async fn load_embedded(
         if let Some(data_dir) = pull
             && !Path::new(&path).exists()
             && let Some(stem) = Path::new(&path).file_stem().and_then(|s| s.to_str())
-            && hearth_engine::store::KNOWN_MODELS.iter().any(|k| k.name == stem)
+            && hearth_engine::store::KNOWN_MODELS
+                .iter()
+                .any(|k| k.name == stem)
         {
             let store = embedded::store(data_dir);
             let python = std::env::var("HEARTH_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -126,7 +134,9 @@ async fn load_embedded(
             .with_context(|| format!("cannot pull the model of [models.{name}]"))?;
         }
         match model.load().await {
-            Ok(info) => tracing::info!(model = %name, architecture = %info.gguf.architecture, load_ms = info.load_time.as_millis() as u64, "embedded model ready"),
+            Ok(info) => {
+                tracing::info!(model = %name, architecture = %info.gguf.architecture, load_ms = info.load_time.as_millis() as u64, "embedded model ready")
+            }
             Err(error) => {
                 tracing::error!(model = %name, %error, "embedded model not loaded; other models keep serving");
                 eprintln!("warning: [models.{name}] is not loaded: {error}");
@@ -192,9 +202,10 @@ pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> R
         runtime.clone(),
         Auth::new(config.gateway.token().map(str::to_owned)),
         gateway_config,
-        routes,
+        routes.clone(),
     );
     Ok(Daemon {
+        routes,
         state,
         runtime,
         listener,
@@ -203,6 +214,7 @@ pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> R
 
 pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
     let Daemon {
+        routes,
         state,
         runtime,
         listener,
@@ -217,7 +229,7 @@ pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
         env!("CARGO_PKG_VERSION")
     );
 
-    wait_for_signal().await;
+    wait_for_signal(&routes).await;
     tracing::info!("shutting down: draining in-flight turns");
     runtime.shutdown().await;
     state.shutdown.cancel();
@@ -230,23 +242,38 @@ pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGTERM or Ctrl-C. SIGHUP re-reads the config and reloads
+/// the embedded models whose settings or file changed, without stopping
+/// anything else.
+async fn wait_for_signal(routes: &Routes) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(
-            tokio::signal::unix::SignalKind::terminate(),
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut term, mut hup) = match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
         ) {
-            Ok(term) => term,
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the daemon");
+            (Ok(term), Ok(hup)) => (term, hup),
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM/SIGHUP; only Ctrl-C stops the daemon");
                 let _ = ctrl_c.await;
                 return;
             }
         };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        tokio::pin!(ctrl_c);
+        loop {
+            tokio::select! {
+                _ = &mut ctrl_c => return,
+                _ = term.recv() => return,
+                _ = hup.recv() => {
+                    tracing::info!("SIGHUP: reloading changed embedded models");
+                    match routes.reload_changed().await {
+                        Ok(names) => tracing::info!(?names, "config reload applied"),
+                        Err(error) => tracing::error!(%error, "config reload refused; nothing changed"),
+                    }
+                }
+            }
         }
     }
     #[cfg(not(unix))]

@@ -45,7 +45,10 @@ pub fn from_config(
         .filter(|(_, m)| m.provider == ProviderKind::Embedded)
         .map(|(name, model)| {
             let config = engine_config(name, model, data_dir)?;
-            Ok((name.clone(), Arc::new(EmbeddedModel::new(name.clone(), config))))
+            Ok((
+                name.clone(),
+                Arc::new(EmbeddedModel::new(name.clone(), config)),
+            ))
         })
         .collect()
 }

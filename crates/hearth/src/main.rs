@@ -96,5 +96,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench {
             target: cli::BenchTarget::Gateway { turns },
         } => commands::bench::gateway(turns, json).await,
+        Command::Bench {
+            target:
+                cli::BenchTarget::Engine {
+                    model,
+                    threads,
+                    tokens,
+                },
+        } => {
+            let model = match model {
+                Some(model) => model,
+                None => embedded::store(&paths::default_data_dir()?)
+                    .path_of(hearth_engine::store::DEFAULT_MODEL),
+            };
+            commands::bench::engine::run(model, threads, tokens, json).await
+        }
     }
 }

@@ -31,6 +31,38 @@ pub struct ReloadSource {
     pub data_dir: PathBuf,
 }
 
+impl Routes {
+    /// Re-reads the config and reloads each embedded model whose engine
+    /// settings or file changed. A config that does not load changes
+    /// nothing. Returns the reloaded names.
+    pub async fn reload_changed(&self) -> Result<Vec<String>, String> {
+        let Some(source) = &self.reload else {
+            return Ok(Vec::new());
+        };
+        let config = crate::config::Config::load(&source.config_file, crate::config::process_env())
+            .map_err(|e| format!("the config does not load: {e:#}"))?;
+        // Validate every entry before touching any engine.
+        let mut wanted = Vec::new();
+        for (name, model) in &self.embedded {
+            if let Some(entry) = config.models.get(name) {
+                let engine = crate::embedded::engine_config(name, entry, &source.data_dir)?;
+                if engine != model.config() {
+                    wanted.push((name.clone(), model.clone(), engine));
+                }
+            }
+        }
+        let mut reloaded = Vec::new();
+        for (name, model, engine) in wanted {
+            model
+                .reload(engine)
+                .await
+                .map_err(|e| format!("[models.{name}]: {e}"))?;
+            reloaded.push(name);
+        }
+        Ok(reloaded)
+    }
+}
+
 impl ProviderFactory for Routes {
     fn build(&self, settings: &AgentSettings) -> Result<Arc<dyn Provider>, String> {
         let route = self

@@ -24,6 +24,9 @@ pub struct Job {
     pub max_tokens: u32,
     pub stop: Vec<String>,
     pub grammar: Option<Grammar>,
+    /// Keep generating past end-of-generation tokens until `max_tokens`:
+    /// for benchmarks that need a fixed answer length.
+    pub ignore_eos: bool,
     /// Unbounded on purpose: the scheduler thread must never wait on a slow
     /// reader (that would stall every other session), and a job sends at
     /// most `max_tokens + 2` events, so the bound is the request's own.

@@ -97,7 +97,9 @@ impl<'model> Scheduler<'model> {
                 self.slots.iter().filter(|s| s.active.is_some()).count(),
                 Ordering::Relaxed,
             );
-            self.stats.waiting.store(self.waiting.len(), Ordering::Relaxed);
+            self.stats
+                .waiting
+                .store(self.waiting.len(), Ordering::Relaxed);
             if !busy {
                 if !open && self.waiting.is_empty() {
                     return;
@@ -163,7 +165,11 @@ impl<'model> Scheduler<'model> {
                 .send(JobEvent::Failed(ProviderError::new(kind, message)));
         };
         if job.prompt.is_empty() {
-            return fail(&job, ErrorKind::InvalidRequest, "the prompt is empty".into());
+            return fail(
+                &job,
+                ErrorKind::InvalidRequest,
+                "the prompt is empty".into(),
+            );
         }
         if job.prompt.len() >= self.limits.context_per_slot {
             return fail(
@@ -188,9 +194,9 @@ impl<'model> Scheduler<'model> {
         // token is decoded again, since its logits are what we sample from.
         let reuse = slot::common_prefix(&slot.cached, &job.prompt).min(job.prompt.len() - 1);
         if reuse < slot.cached.len() {
-            let _ = self
-                .context
-                .clear_kv_cache_seq(Some(slot.seq as u32), Some(reuse as u32), None);
+            let _ =
+                self.context
+                    .clear_kv_cache_seq(Some(slot.seq as u32), Some(reuse as u32), None);
             slot.cached.truncate(reuse);
         }
         self.stats
@@ -201,6 +207,7 @@ impl<'model> Scheduler<'model> {
             text: TextAssembler::new(job.stop),
             pending: job.prompt[reuse..].to_vec(),
             max_tokens: job.max_tokens,
+            ignore_eos: job.ignore_eos,
             next: None,
             logits_at: None,
             usage: JobUsage {
@@ -284,7 +291,7 @@ impl<'model> Scheduler<'model> {
             };
             let token = active.sampler.sample(&self.context, at);
             let mut finish = None;
-            if vocab.is_eog(token) {
+            if vocab.is_eog(token) && !active.ignore_eos {
                 finish = Some(FinishReason::Stop);
             } else {
                 active.usage.output_tokens += 1;

@@ -27,6 +27,7 @@ pub struct Active {
     pub sampler: LlamaSampler,
     pub text: TextAssembler,
     pub max_tokens: u32,
+    pub ignore_eos: bool,
     /// Sampled but not yet decoded: goes into the next batch.
     pub next: Option<LlamaToken>,
     /// Where this slot's logits sit in the batch just decoded.

@@ -144,7 +144,13 @@ mod tests {
         let mut text = TextAssembler::new(vec!["\nUser:".into()]);
         assert_eq!(text.push(b"Hello\nUs").text, "Hello");
         let end = text.push(b"er: hi");
-        assert_eq!(end, Pushed { text: String::new(), stopped: true });
+        assert_eq!(
+            end,
+            Pushed {
+                text: String::new(),
+                stopped: true
+            }
+        );
     }
 
     #[test]

@@ -47,6 +47,7 @@ impl ModelCatalog for Routes {
                 name: m.model,
                 provider: m.provider,
                 breaker: format!("{:?}", m.breaker),
+                embedded: None,
             })
             .collect()
     }

@@ -56,9 +56,11 @@ fn tool_request() -> ChatRequest {
         }],
         max_tokens: Some(64),
         temperature: Some(0.2),
-        ..Default::default()
+        top_p: Some(0.9),
+        seed: Some(7),
+        stop: vec!["END".into()],
+        tool_choice: hearth_core::ToolChoice::Function("get_weather".into()),
     }
-    ..Default::default()
 }
 
 #[tokio::test]
@@ -147,6 +149,13 @@ async fn tool_calls_round_trip_in_wire_format() {
     assert_eq!(body["model"], "gpt-4o-mini");
     assert_eq!(body["max_tokens"], 64);
     assert!((body["temperature"].as_f64().unwrap() - 0.2).abs() < 1e-6);
+    assert!((body["top_p"].as_f64().unwrap() - 0.9).abs() < 1e-6);
+    assert_eq!(body["seed"], 7);
+    assert_eq!(body["stop"], json!(["END"]));
+    assert_eq!(
+        body["tool_choice"],
+        json!({"type":"function","function":{"name":"get_weather"}})
+    );
     assert_eq!(
         body["tools"],
         json!([{"type":"function","function":{"name":"get_weather","description":"Current weather",

@@ -42,8 +42,19 @@ pub fn config_check(flag: Option<&Path>, json: bool) -> Result<ExitCode> {
 
 pub fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    // llama.cpp logs every tensor it loads at info level: keep it to
+    // warnings unless the filter names it (`llama-cpp-2=debug`).
+    let quiet_engine = |level: &str| {
+        if level.contains("llama") {
+            level.to_owned()
+        } else {
+            format!("{level},llama-cpp-2=warn")
+        }
+    };
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|env| EnvFilter::try_new(quiet_engine(&env)).ok())
+        .unwrap_or_else(|| EnvFilter::new(quiet_engine(&config.log.level)));
     use std::io::IsTerminal;
     // Colours only for a person at a terminal, never in a log file.
     let builder = tracing_subscriber::fmt()

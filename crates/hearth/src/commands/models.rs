@@ -19,7 +19,11 @@ pub async fn dispatch(
     check: bool,
     json_out: bool,
 ) -> Result<ExitCode> {
-    let action = action.unwrap_or(if check { ModelsAction::Check } else { ModelsAction::List });
+    let action = action.unwrap_or(if check {
+        ModelsAction::Check
+    } else {
+        ModelsAction::List
+    });
     // The model store works before `hearth init`: on a fresh machine the
     // setup pulls the model first, into the default data dir.
     let config_file = super::config_path(config_flag)?;
@@ -53,12 +57,18 @@ async fn run(
                 store.pull(&name, force, &python, &mut |line| eprintln!("{line}"))
             })
             .await??;
-            report(json_out, json!({ "ok": true, "name": model.name, "path": model.path, "sizeBytes": model.size_bytes }));
+            report(
+                json_out,
+                json!({ "ok": true, "name": model.name, "path": model.path, "sizeBytes": model.size_bytes }),
+            );
             Ok(ExitCode::SUCCESS)
         }
         ModelsAction::Add { path, name, force } => {
             let model = store.add(&path, name.as_deref(), force)?;
-            report(json_out, json!({ "ok": true, "name": model.name, "path": model.path, "sizeBytes": model.size_bytes }));
+            report(
+                json_out,
+                json!({ "ok": true, "name": model.name, "path": model.path, "sizeBytes": model.size_bytes }),
+            );
             Ok(ExitCode::SUCCESS)
         }
         ModelsAction::Rm { name } => {
@@ -70,7 +80,10 @@ async fn run(
                 .map(|(n, _)| n)
                 .collect();
             if !used_by.is_empty() && !json_out {
-                eprintln!("note: [models.{}] still names {name}; it will not load until the file is back", used_by[0]);
+                eprintln!(
+                    "note: [models.{}] still names {name}; it will not load until the file is back",
+                    used_by[0]
+                );
             }
             report(json_out, json!({ "ok": true, "removed": path }));
             Ok(ExitCode::SUCCESS)
@@ -98,7 +111,12 @@ fn report(json_out: bool, value: Value) {
     }
 }
 
-async fn daemon_call(config: &Config, method: &str, name: &str, json_out: bool) -> Result<ExitCode> {
+async fn daemon_call(
+    config: &Config,
+    method: &str,
+    name: &str,
+    json_out: bool,
+) -> Result<ExitCode> {
     let mut client = super::connect(config).await?;
     let answer = client
         .request(method, json!({ "name": name }))
@@ -206,7 +224,11 @@ async fn list(config: &Config, check: bool, json_out: bool) -> Result<ExitCode> 
             );
         }
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Loads the model and asks it for one token.
@@ -224,5 +246,9 @@ async fn check_embedded(
         max_tokens: Some(1),
         ..Default::default()
     };
-    handle.complete(request).await.map(|_| ()).map_err(|e| e.to_string())
+    handle
+        .complete(request)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

@@ -104,7 +104,9 @@ model = "smollm2-135m"
 # [models.local.engine]
 # threads = 1               # default: all cores but one, at most 4
 # slots = 4                 # sessions decoded together, each with its cache
-# context = 4096            # tokens per session (prompt + answer)
+# context = 2048            # tokens per session (prompt + answer); memory
+#                           # grows with slots × context
+# kv_cache = "f16"          # or "q8_0": half the cache memory, slower here
 # prefill_chunk = 256       # prompt tokens read per step
 # max_queue = 64            # requests waiting for a slot before "overloaded"
 # max_tokens = 512          # answer length when the agent sets none

@@ -56,9 +56,22 @@ fn template_loads_validates_and_round_trips() {
 
     assert_eq!(config.default_agent, "main");
     let local = &config.models["local"];
-    assert_eq!(local.provider, ProviderKind::Openai);
-    assert_eq!(local.base_url.as_deref(), Some("http://127.0.0.1:11434/v1"));
-    assert_eq!(local.model, "llama3.2");
+    assert_eq!(local.provider, ProviderKind::Embedded);
+    assert_eq!(local.base_url, None);
+    assert_eq!(local.model, hearth_engine::store::DEFAULT_MODEL);
+    let engine =
+        crate::embedded::engine_config("local", local, Path::new("/var/lib/hearth")).unwrap();
+    assert_eq!(
+        engine.path,
+        Path::new("/var/lib/hearth/models/smollm2-135m.gguf")
+    );
+    assert_eq!(
+        engine,
+        hearth_engine::EngineConfig {
+            path: engine.path.clone(),
+            ..hearth_engine::EngineConfig::new("")
+        }
+    );
     assert_eq!(config.models.len(), 1, "examples must stay commented out");
     let agents = config.agents().unwrap();
     assert_eq!(agents[&hearth_core::AgentId::main()].model, "local");
@@ -376,4 +389,42 @@ mod init_tests {
         let third = init(&config_path, Some(&data), true).unwrap();
         assert_ne!(third.backup.unwrap(), backup);
     }
+}
+
+#[test]
+fn the_templates_engine_example_parses_when_uncommented() {
+    let text = render_template(&Token::generate(), Some("/d"))
+        .replace("# [models.local.engine]", "[models.local.engine]")
+        .replace("# threads = 1 ", "threads = 1 ")
+        .replace("# slots = 4 ", "slots = 4 ")
+        .replace("# context = 2048 ", "context = 2048 ")
+        .replace("# kv_cache = \"f16\" ", "kv_cache = \"q8_0\" ")
+        .replace(
+            "# [models.local.engine.sampling]",
+            "[models.local.engine.sampling]",
+        )
+        .replace("# temperature = 0.7", "temperature = 0.2")
+        .replace("# seed = 42", "seed = 42");
+    let (config, _dir) = load(&text, &[]);
+    let config = config.unwrap();
+    let engine =
+        crate::embedded::engine_config("local", &config.models["local"], Path::new("/d")).unwrap();
+    assert_eq!(engine.threads, Some(1));
+    assert_eq!(engine.kv_cache, hearth_engine::config::KvCache::Q8_0);
+    assert_eq!(engine.sampling.temperature, 0.2);
+    assert_eq!(engine.sampling.seed, Some(42));
+}
+
+#[test]
+fn a_bad_engine_table_names_the_model_and_the_field() {
+    let mut model = hearth_models::ModelConfig::new(ProviderKind::Embedded, "smollm2-135m");
+    model.engine = Some(serde_json::json!({ "slots": 0 }));
+    let error = crate::embedded::engine_config("local", &model, Path::new("/d")).unwrap_err();
+    assert!(
+        error.contains("[models.local.engine]") && error.contains("slots"),
+        "{error}"
+    );
+    model.engine = Some(serde_json::json!({ "slotz": 2 }));
+    let error = crate::embedded::engine_config("local", &model, Path::new("/d")).unwrap_err();
+    assert!(error.contains("slotz"), "{error}");
 }

@@ -80,6 +80,11 @@ impl Daemon {
         std::fs::write(&self.config_path, text).expect("write config");
     }
 
+    /// The running daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the daemon is running").id()
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.join("state")
     }
@@ -234,13 +239,18 @@ pub async fn http_status(port: u16, path: &str) -> Option<u16> {
 }
 
 /// Sends SIGTERM to `pid`, as a service manager would.
-#[allow(unsafe_code)] // the workspace denies unsafe; this one call needs it
 pub fn send_sigterm(pid: u32) {
+    send_signal(pid, libc::SIGTERM);
+}
+
+/// Sends `signal` to `pid` (SIGTERM, SIGHUP).
+#[allow(unsafe_code)] // the workspace denies unsafe; this one call needs it
+pub fn send_signal(pid: u32, signal: libc::c_int) {
     let pid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
     // SAFETY: kill(2) takes plain integers and touches no memory of ours;
     // `pid` is our own unreaped child, so it cannot have been recycled.
-    let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
-    assert_eq!(rc, 0, "kill(SIGTERM) failed");
+    let rc = unsafe { libc::kill(pid, signal) };
+    assert_eq!(rc, 0, "kill({signal}) failed");
 }
 
 /// A TOML basic string holding `path`.

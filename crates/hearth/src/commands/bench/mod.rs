@@ -5,6 +5,7 @@
 //! measured in the same run.
 
 mod daemon;
+pub mod engine;
 mod load;
 mod procfs;
 mod report;
