@@ -280,3 +280,46 @@ async fn a_model_reloads_and_unloads_while_a_stream_finishes() {
 async fn complete_provider(provider: &dyn Provider, request: ChatRequest) -> Completion {
     provider.complete(request).await.expect("completion")
 }
+
+#[test]
+fn the_model_store_verifies_adds_lists_and_removes() {
+    use crate::store::{ModelStore, StoreError};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = ModelStore::new(dir.path().join("models"));
+    assert!(store.list().expect("list").is_empty());
+
+    let added = store.add(&model_path(), Some("small"), false).expect("add");
+    assert_eq!(added.path, store.path_of("small"));
+    assert_eq!(added.info.as_ref().expect("info").architecture, "llama");
+    let again = store.add(&model_path(), Some("small"), false).unwrap_err();
+    assert!(matches!(again, StoreError::Exists(_)), "{again}");
+
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not a model").expect("write");
+    let refused = store.add(&text, Some("notes"), false).unwrap_err();
+    assert!(refused.to_string().contains("not a GGUF"), "{refused}");
+    assert!(
+        !store.path_of("notes").exists(),
+        "a refused file must not land"
+    );
+    let bad_name = store
+        .add(&model_path(), Some("../escape"), false)
+        .unwrap_err();
+    assert!(matches!(bad_name, StoreError::BadName(_)), "{bad_name}");
+
+    let listed = store.list().expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, "small");
+    assert_eq!(store.resolve("small"), store.path_of("small"));
+    assert_eq!(
+        store.resolve("/x/y.gguf"),
+        std::path::PathBuf::from("/x/y.gguf")
+    );
+
+    store.remove("small").expect("rm");
+    assert!(matches!(
+        store.remove("small"),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.list().expect("list").is_empty());
+}

@@ -172,5 +172,8 @@ pub enum BenchTarget {
         /// Tokens generated per stream.
         #[arg(long, default_value_t = 128)]
         tokens: u32,
+        /// Rounds of alternating engine/reference measurements (medians).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
     },
 }

@@ -102,6 +102,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     model,
                     threads,
                     tokens,
+                    rounds,
                 },
         } => {
             let model = match model {
@@ -109,7 +110,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => embedded::store(&paths::default_data_dir()?)
                     .path_of(hearth_engine::store::DEFAULT_MODEL),
             };
-            commands::bench::engine::run(model, threads, tokens, json).await
+            commands::bench::engine::run(model, threads, tokens, rounds, json).await
         }
     }
 }

@@ -254,6 +254,10 @@ async fn check_port(config: &Config, checks: &mut Vec<Check>) {
 async fn check_models(config: &Config, checks: &mut Vec<Check>) {
     for (name, model) in &config.models {
         let label = format!("model {name}");
+        if model.provider == hearth_models::ProviderKind::Embedded {
+            checks.push(check_embedded(config, name, model, label));
+            continue;
+        }
         match model.build(name) {
             Err(error) => checks.push(fail(label, error.to_string(), "fix the [models] entry (an API key variable may be unset)")),
             Ok(entry) => match entry.check_reachable().await {
@@ -265,6 +269,39 @@ async fn check_models(config: &Config, checks: &mut Vec<Check>) {
                 )),
             },
         }
+    }
+}
+
+/// An embedded model: its settings, and its file's GGUF header (cheap:
+/// the weights are not loaded).
+fn check_embedded(
+    config: &Config,
+    name: &str,
+    model: &hearth_models::ModelConfig,
+    label: String,
+) -> Check {
+    let Ok(data_dir) = config.data_dir() else {
+        return fail(label, "no data dir", "set [state] dir");
+    };
+    let engine = match crate::embedded::engine_config(name, model, &data_dir) {
+        Ok(engine) => engine,
+        Err(error) => return fail(label, error, "fix the [models] entry"),
+    };
+    match hearth_engine::gguf::inspect(&engine.path) {
+        Ok(info) => pass(
+            label,
+            format!(
+                "embedded {} ({}) at {}",
+                model.model,
+                info.architecture,
+                engine.path.display()
+            ),
+        ),
+        Err(error) => fail(
+            label,
+            error.to_string(),
+            "`hearth models pull smollm2-135m` fetches the default; `hearth models add FILE.gguf` adds another",
+        ),
     }
 }
 

@@ -17,6 +17,8 @@ const MAX_PAYLOAD_BYTES: usize = 1024 * 1024 * 1024;
 /// five minutes lets NAT and proxies drop idle connections.
 const TICK_RANGE_MS: std::ops::RangeInclusive<u64> = 1_000..=300_000;
 
+use std::path::Path;
+
 impl Config {
     /// Checks the whole configuration without IO.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -31,6 +33,12 @@ impl Config {
         for (name, model) in &self.models {
             if let Err(e) = model.validate() {
                 problems.push(format!("[models.{name}] {e}"));
+            } else if model.provider == hearth_models::ProviderKind::Embedded
+                && let Err(e) = crate::embedded::engine_config(name, model, Path::new(""))
+            {
+                // Only the engine table is checked here; whether the file
+                // exists is for `hearth doctor` and load time.
+                problems.push(e);
             }
         }
         self.check_agents(&mut problems);

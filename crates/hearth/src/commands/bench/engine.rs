@@ -18,6 +18,7 @@ use hearth_engine::{Engine, EngineConfig};
 use serde_json::json;
 
 use super::procfs;
+use super::stats::median;
 
 const STREAMS: [usize; 4] = [1, 2, 4, 8];
 /// Turns of prior conversation before the measured follow-up.
@@ -40,8 +41,10 @@ pub async fn run(
     model: PathBuf,
     threads: Option<usize>,
     tokens: u32,
+    rounds: usize,
     json_out: bool,
 ) -> Result<ExitCode> {
+    let rounds = rounds.max(1);
     let config = EngineConfig {
         threads,
         slots: 8,
@@ -64,32 +67,42 @@ pub async fn run(
     let load_ms = engine.info().load_time.as_secs_f64() * 1e3;
     let long_prompt = long_prompt();
 
-    progress("reference: prompt");
-    let reference_prompt = blocking(|| engine.reference_decode(&long_prompt, 1, 1))?;
-    let mut reference = Vec::new();
-    for streams in STREAMS {
-        progress(&format!("reference: decode, {streams} streams"));
-        reference.push(blocking(|| {
-            engine.reference_decode("Once upon a time", streams, tokens as usize)
-        })?);
-    }
-
-    progress("engine: prompt");
-    let prompt_run = fixed(&engine, format!("[p] {long_prompt}"), 1).await?;
-    let prompt_tokens = engine.tokenize(&format!("[p] {long_prompt}")).len();
-    let engine_prompt_secs = prompt_run
-        .first_token
-        .map_or(f64::NAN, |t| (t - prompt_run.started).as_secs_f64());
-
-    let mut decode = Vec::new();
-    for streams in STREAMS {
-        progress(&format!("engine: decode, {streams} sessions"));
-        let runs = futures::future::try_join_all(
-            (0..streams)
-                .map(|i| fixed(&engine, format!("[{streams}.{i}] Once upon a time"), tokens)),
-        )
-        .await?;
-        decode.push((streams, runs));
+    // Engine and reference alternate, measure by measure, for `rounds`
+    // rounds; medians are reported. A noisy neighbour then slows both
+    // sides of a ratio instead of one.
+    let mut prompt_reference = Vec::new();
+    let mut prompt_engine = Vec::new();
+    let mut reference: Vec<Vec<ReferenceRun>> = vec![Vec::new(); STREAMS.len()];
+    let mut decode: Vec<Vec<Vec<StreamRun>>> = vec![Vec::new(); STREAMS.len()];
+    let prompt_text = |round: usize| format!("[{round}] {long_prompt}");
+    let prompt_tokens = engine.tokenize(&prompt_text(0)).len();
+    for round in 0..rounds {
+        progress(&format!("round {}/{rounds}: prompt", round + 1));
+        let reference_run = blocking(|| engine.reference_decode(&prompt_text(round), 1, 1))?;
+        prompt_reference.push(reference_run.prompt_tokens_per_sec());
+        // A fresh prefix each round, so no slot has it cached.
+        let run = fixed(&engine, format!("(engine) {}", prompt_text(round)), 1).await?;
+        if let Some(first) = run.first_token {
+            prompt_engine.push(prompt_tokens as f64 / (first - run.started).as_secs_f64());
+        }
+        for (i, streams) in STREAMS.into_iter().enumerate() {
+            progress(&format!(
+                "round {}/{rounds}: decode, {streams} sessions",
+                round + 1
+            ));
+            reference[i].push(blocking(|| {
+                engine.reference_decode("Once upon a time", streams, tokens as usize)
+            })?);
+            let runs = futures::future::try_join_all((0..streams).map(|s| {
+                fixed(
+                    &engine,
+                    format!("[{round}.{streams}.{s}] Once upon a time"),
+                    tokens,
+                )
+            }))
+            .await?;
+            decode[i].push(runs);
+        }
     }
 
     let mut ttft = Vec::new();
@@ -102,31 +115,35 @@ pub async fn run(
     let memory = procfs::memory(std::process::id())?;
 
     // Figures.
-    let single_ref = reference[0].decode_tokens_per_sec();
-    let rows: Vec<serde_json::Value> = decode
+    let rows: Vec<serde_json::Value> = STREAMS
         .iter()
-        .zip(&reference)
-        .map(|((streams, runs), reference)| decode_row(*streams, runs, reference))
+        .zip(decode.iter().zip(&reference))
+        .map(|(streams, (runs, reference))| decode_row(*streams, runs, reference))
         .collect();
+    let single_ref = rows[0]["referenceTokS"].as_f64().unwrap_or(0.0);
+    let reference8 = rows[3]["referenceTokS"].as_f64().unwrap_or(0.0);
+    let prompt_engine = median(&prompt_engine).unwrap_or(f64::NAN);
+    let prompt_reference = median(&prompt_reference).unwrap_or(f64::NAN);
     let single = rows[0]["aggregateTokS"].as_f64().unwrap_or(0.0);
     let aggregate8 = rows[3]["aggregateTokS"].as_f64().unwrap_or(0.0);
     let report = json!({
         "model": engine.config().path,
         "threads": threads,
         "loadMs": load_ms,
+        "rounds": rounds,
         "prompt": {
             "tokens": prompt_tokens,
-            "engineTokS": prompt_tokens as f64 / engine_prompt_secs,
-            "referenceTokS": reference_prompt.prompt_tokens_per_sec(),
-            "ratio": (prompt_tokens as f64 / engine_prompt_secs) / reference_prompt.prompt_tokens_per_sec(),
+            "engineTokS": prompt_engine,
+            "referenceTokS": prompt_reference,
+            "ratio": prompt_engine / prompt_reference,
         },
         "decode": rows,
         "ttft": ttft,
         "targets": {
             "singleStreamVsReference": single / single_ref,
             "aggregate8VsSingle": aggregate8 / single,
-            "aggregate8VsReference8": aggregate8 / reference[3].decode_tokens_per_sec(),
-            "referenceAggregate8VsSingle": reference[3].decode_tokens_per_sec() / single_ref,
+            "aggregate8VsReference8": aggregate8 / reference8,
+            "referenceAggregate8VsSingle": reference8 / single_ref,
         },
         "peakRssMb": memory.peak_kb as f64 / 1024.0,
         "loadAverage": procfs::load_average(),
@@ -172,31 +189,42 @@ async fn fixed(engine: &Engine, prompt: String, tokens: u32) -> Result<StreamRun
     Ok(run)
 }
 
-fn decode_row(streams: usize, runs: &[StreamRun], reference: &ReferenceRun) -> serde_json::Value {
-    // Tokens after the first, over the time from first to last token: the
-    // decode rate without prompt processing.
-    let per_stream: Vec<f64> = runs
-        .iter()
-        .filter_map(|r| {
+/// Decode rates of one session count: medians over the rounds.
+fn decode_row(
+    streams: usize,
+    rounds: &[Vec<StreamRun>],
+    reference: &[ReferenceRun],
+) -> serde_json::Value {
+    let mut per_stream = Vec::new();
+    let mut aggregate = Vec::new();
+    for runs in rounds {
+        // Tokens after the first, over the time from first to last token:
+        // the decode rate without prompt processing.
+        per_stream.extend(runs.iter().filter_map(|r| {
             let span = (r.last_token? - r.first_token?).as_secs_f64();
             (span > 0.0).then(|| f64::from(r.tokens.saturating_sub(1)) / span)
-        })
-        .collect();
-    let first = runs.iter().filter_map(|r| r.first_token).min();
-    let last = runs.iter().filter_map(|r| r.last_token).max();
-    let total: u32 = runs.iter().map(|r| r.tokens.saturating_sub(1)).sum();
-    let aggregate = match (first, last) {
-        (Some(first), Some(last)) if last > first => {
-            f64::from(total) / (last - first).as_secs_f64()
+        }));
+        let first = runs.iter().filter_map(|r| r.first_token).min();
+        let last = runs.iter().filter_map(|r| r.last_token).max();
+        let total: u32 = runs.iter().map(|r| r.tokens.saturating_sub(1)).sum();
+        if let (Some(first), Some(last)) = (first, last)
+            && last > first
+        {
+            aggregate.push(f64::from(total) / (last - first).as_secs_f64());
         }
-        _ => 0.0,
-    };
+    }
+    let reference: Vec<f64> = reference
+        .iter()
+        .map(ReferenceRun::decode_tokens_per_sec)
+        .collect();
+    let aggregate = median(&aggregate).unwrap_or(0.0);
+    let reference = median(&reference).unwrap_or(f64::NAN);
     json!({
         "sessions": streams,
-        "perStreamTokS": per_stream.iter().sum::<f64>() / per_stream.len().max(1) as f64,
+        "perStreamTokS": median(&per_stream).unwrap_or(0.0),
         "aggregateTokS": aggregate,
-        "referenceTokS": reference.decode_tokens_per_sec(),
-        "vsReference": aggregate / reference.decode_tokens_per_sec(),
+        "referenceTokS": reference,
+        "vsReference": aggregate / reference,
     })
 }
 
@@ -268,6 +296,10 @@ fn print_report(r: &serde_json::Value) {
         r["model"].as_str().unwrap_or(""),
         r["threads"],
         f(&r["loadMs"])
+    );
+    println!(
+        "medians of {} rounds, engine and reference alternating",
+        r["rounds"]
     );
     println!(
         "prompt ({} tokens): {:.0} tok/s   reference {:.0} tok/s   ratio {:.2}",
