@@ -9,8 +9,14 @@ cd "$(dirname "$0")/.."
 
 scripts/install-build-deps.sh
 
+# Build the tests first: the `hearth` binary they build is the one that
+# fetches the model. (A separate `cargo run` would resolve features
+# differently and compile llama.cpp a second time.)
+echo "== building the tests" >&2
+cargo test --workspace --locked --no-run
+
 echo "== fetching the test model (smollm2-135m)" >&2
-cargo run --locked --quiet -p hearth -- models pull smollm2-135m
+"${CARGO_TARGET_DIR:-target}/debug/hearth" models pull smollm2-135m
 
 echo "== installing the OpenClaw CLI used by the compatibility tests" >&2
 scripts/install-openclaw.sh >/dev/null

@@ -1,9 +1,7 @@
 //! The engine against the real SmolLM2 GGUF: batching, KV reuse,
 //! cancellation, constrained tool calls, limits and bad files.
 //!
-//! The model comes from `hearth models pull smollm2-135m` (scripts/test.sh
-//! runs it); `HEARTH_TEST_MODEL` points elsewhere. A missing model fails
-//! these tests with that instruction rather than skipping them.
+//! The model comes from `hearth_testkit::model`.
 
 use crate::config::EngineConfig;
 use crate::engine::Engine;
@@ -15,22 +13,8 @@ use hearth_core::{
     ToolSpec,
 };
 use serde_json::json;
-use std::path::PathBuf;
 
-pub(crate) fn model_path() -> PathBuf {
-    if let Ok(path) = std::env::var("HEARTH_TEST_MODEL") {
-        return PathBuf::from(path);
-    }
-    let path = dirs::data_dir()
-        .expect("a data dir")
-        .join("hearth/models/smollm2-135m.gguf");
-    assert!(
-        path.exists(),
-        "the test model is missing at {}: run `cargo run -p hearth -- models pull smollm2-135m` (scripts/test.sh does) or set HEARTH_TEST_MODEL",
-        path.display()
-    );
-    path
-}
+use hearth_testkit::model::smollm2_path as model_path;
 
 fn config(slots: usize) -> EngineConfig {
     EngineConfig {
@@ -322,4 +306,27 @@ fn the_model_store_verifies_adds_lists_and_removes() {
         Err(StoreError::NotFound(_))
     ));
     assert!(store.list().expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn a_seed_makes_sampling_repeatable() {
+    let engine = Engine::load(config(2)).expect("load");
+    let sampled = |seed| ChatRequest {
+        messages: vec![ChatMessage::user("Invent a name for a cat.")],
+        max_tokens: Some(16),
+        temperature: Some(1.0),
+        top_p: Some(0.95),
+        seed: Some(seed),
+        ..ChatRequest::default()
+    };
+    let first = complete(&engine, sampled(7)).await;
+    let again = complete(&engine, sampled(7)).await;
+    assert_eq!(first.text, again.text);
+    // Different seeds: at temperature 1 over 16 tokens, at least one of a
+    // few draws differs from the first.
+    let mut differs = false;
+    for seed in 8..12 {
+        differs |= complete(&engine, sampled(seed)).await.text != first.text;
+    }
+    assert!(differs, "every seed gave {:?}", first.text);
 }

@@ -7,9 +7,11 @@
 //! - [`FakeProvider`]: a rule-driven provider for pipeline tests (answers by a
 //!   rule, can be held at a gate to observe concurrency).
 //! - [`RecordingChannel`]: a delivery channel that records and fails on demand.
+//! - [`model`]: where tests find the real SmolLM2 GGUF.
 
 mod channel;
 mod fake;
+pub mod model;
 pub mod provider;
 
 pub use channel::RecordingChannel;

@@ -2,27 +2,13 @@
 //! other models keep serving; a real GGUF answers; `models unload/load`
 //! and SIGHUP reload it while the daemon runs.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::common::{Daemon, TestDir, hearth_bin, send_signal, toml_string};
 
-fn real_model() -> PathBuf {
-    if let Ok(path) = std::env::var("HEARTH_TEST_MODEL") {
-        return PathBuf::from(path);
-    }
-    let path = dirs::data_dir()
-        .expect("a data dir")
-        .join("hearth/models/smollm2-135m.gguf");
-    assert!(
-        path.exists(),
-        "the test model is missing at {}: run `cargo run -p hearth -- models pull smollm2-135m` (scripts/test.sh does)",
-        path.display()
-    );
-    path
-}
+use hearth_testkit::model::smollm2_path as real_model;
 
 async fn ask(daemon: &Daemon, agent: &str, text: &str) -> Value {
     let mut client = daemon.client().await;
