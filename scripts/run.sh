@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-build-deps.sh
+# shellcheck source=scripts/build-env.sh
+source scripts/build-env.sh
 cargo build --release --locked -p hearth
 hearth=target/release/hearth
 config="${HEARTH_CONFIG:-${XDG_CONFIG_HOME:-$HOME/.config}/hearth/config.toml}"

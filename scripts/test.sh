@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-build-deps.sh
+# shellcheck source=scripts/build-env.sh
+source scripts/build-env.sh
 
 # Build the tests first: the `hearth` binary they build is the one that
 # fetches the model. (A separate `cargo run` would resolve features
