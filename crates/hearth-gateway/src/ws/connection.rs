@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
+use hearth_agent::RunEvent;
 use hearth_core::{SessionKey, now_ms};
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
@@ -325,6 +326,21 @@ impl Connection {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => {
+                    // The runtime drained before the cancel, but `select!`
+                    // may pick this arm while final answers still wait in
+                    // the queues: send them before closing.
+                    while let Ok(frame) = self.out_rx.try_recv() {
+                        let _ = self.send_json(&frame).await;
+                    }
+                    loop {
+                        match events.try_recv() {
+                            Ok(event) => {
+                                let _ = self.forward(&event).await;
+                            }
+                            Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+                            Err(_) => break,
+                        }
+                    }
                     let _ = self.send_event("shutdown", json!(Shutdown { reason: "server stopping".into() })).await;
                     return Flow::Close(CLOSE_RESTART, "server stopping".into());
                 }
@@ -350,12 +366,8 @@ impl Connection {
                 }
                 event = events.recv() => match event {
                     Ok(event) => {
-                        if self.interests.contains(&event.session_key) {
-                            for (name, payload) in frames_for(&event) {
-                                if self.send_event(name, payload).await.is_err() {
-                                    return Flow::Continue;
-                                }
-                            }
+                        if self.forward(&event).await.is_err() {
+                            return Flow::Continue;
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
@@ -383,6 +395,16 @@ impl Connection {
                 Some(_) = self.deferred.join_next(), if !self.deferred.is_empty() => {}
             }
         }
+    }
+
+    /// Sends a run event's frames if this connection follows its session.
+    async fn forward(&mut self, event: &RunEvent) -> Result<(), ()> {
+        if self.interests.contains(&event.session_key) {
+            for (name, payload) in frames_for(event) {
+                self.send_event(name, payload).await.map_err(|_| ())?;
+            }
+        }
+        Ok(())
     }
 
     async fn on_request(&mut self, text: &str) -> Flow {
