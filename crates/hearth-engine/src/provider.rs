@@ -23,16 +23,12 @@ impl Provider for Engine {
     }
 
     async fn chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError> {
-        let offered: Vec<ToolSpec> = tools::offered(&request.tools, &request.tool_choice)
-            .into_iter()
-            .cloned()
-            .collect();
+        let offered = tools::offered(&request.tools, &request.tool_choice);
         let grammar = if offered.is_empty() {
             None
         } else {
-            let refs: Vec<&ToolSpec> = offered.iter().collect();
             Some(
-                tools::grammar(&refs, &request.tool_choice)
+                tools::grammar(&offered, &request.tool_choice)
                     .map_err(|m| ProviderError::new(ErrorKind::InvalidRequest, m))?,
             )
         };

@@ -29,6 +29,11 @@ pub const KNOWN_MODELS: &[KnownModel] = &[KnownModel {
     description: "SmolLM2 135M Instruct, Q4_1 (98 MB, Apache-2.0)",
 }];
 
+/// The known model called `name`, if any.
+pub fn known_model(name: &str) -> Option<&'static KnownModel> {
+    KNOWN_MODELS.iter().find(|m| m.name == name)
+}
+
 /// A model file in the store.
 #[derive(Debug, Clone)]
 pub struct StoredModel {
@@ -180,10 +185,7 @@ impl ModelStore {
         python: &str,
         say: &mut dyn FnMut(&str),
     ) -> Result<StoredModel, StoreError> {
-        let known = KNOWN_MODELS
-            .iter()
-            .find(|m| m.name == name)
-            .ok_or_else(|| StoreError::Unknown(name.to_owned()))?;
+        let known = known_model(name).ok_or_else(|| StoreError::Unknown(name.to_owned()))?;
         let target = self.path_of(name);
         if target.exists() && !force {
             if let Ok(info) = gguf::inspect(&target) {

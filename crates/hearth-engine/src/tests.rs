@@ -35,8 +35,8 @@ fn greedy(text: &str, max_tokens: u32) -> ChatRequest {
     }
 }
 
-async fn complete(engine: &Engine, request: ChatRequest) -> Completion {
-    engine.complete(request).await.expect("completion")
+async fn complete(provider: &dyn Provider, request: ChatRequest) -> Completion {
+    provider.complete(request).await.expect("completion")
 }
 
 #[tokio::test]
@@ -254,15 +254,11 @@ async fn a_model_reloads_and_unloads_while_a_stream_finishes() {
     assert_eq!(error.kind, ErrorKind::Unavailable);
     model.load().await.expect("load again");
     assert!(
-        complete_provider(&model, greedy("hi", 4))
+        complete(&model, greedy("hi", 4))
             .await
             .finish_reason
             .is_some()
     );
-}
-
-async fn complete_provider(provider: &dyn Provider, request: ChatRequest) -> Completion {
-    provider.complete(request).await.expect("completion")
 }
 
 #[test]

@@ -9,18 +9,18 @@ use hearth_core::{ToolChoice, ToolSpec};
 use serde_json::{Value, json};
 
 /// The tools a request offers, after `tool_choice` is applied.
-pub fn offered<'a>(tools: &'a [ToolSpec], choice: &ToolChoice) -> Vec<&'a ToolSpec> {
+pub fn offered(tools: &[ToolSpec], choice: &ToolChoice) -> Vec<ToolSpec> {
     match choice {
         ToolChoice::None => Vec::new(),
-        ToolChoice::Auto | ToolChoice::Required => tools.iter().collect(),
-        ToolChoice::Function(name) => tools.iter().filter(|t| &t.name == name).collect(),
+        ToolChoice::Auto | ToolChoice::Required => tools.to_vec(),
+        ToolChoice::Function(name) => tools.iter().filter(|t| &t.name == name).cloned().collect(),
     }
 }
 
 /// The grammar for a call to one of `tools`. With `ToolChoice::Auto` the
 /// model may answer in text; the grammar takes over once it writes the
 /// opening tag. Otherwise the answer must be a call.
-pub fn grammar(tools: &[&ToolSpec], choice: &ToolChoice) -> Result<Grammar, String> {
+pub fn grammar(tools: &[ToolSpec], choice: &ToolChoice) -> Result<Grammar, String> {
     let calls: Vec<Value> = tools
         .iter()
         .map(|tool| {
@@ -99,12 +99,12 @@ mod tests {
     #[test]
     fn the_grammar_wraps_the_schema_in_tool_call_tags() {
         let tool = weather();
-        let grammar = grammar(&[&tool], &ToolChoice::Required).expect("grammar");
+        let grammar = grammar(std::slice::from_ref(&tool), &ToolChoice::Required).expect("grammar");
         assert!(grammar.gbnf.starts_with("root ::= \"<tool_call>\""));
         assert!(grammar.gbnf.contains("tool-call-json ::="));
         assert!(grammar.gbnf.contains("get_weather"));
         assert_eq!(grammar.trigger, None);
-        let auto = super::grammar(&[&tool], &ToolChoice::Auto).expect("grammar");
+        let auto = super::grammar(std::slice::from_ref(&tool), &ToolChoice::Auto).expect("grammar");
         assert_eq!(auto.trigger.as_deref(), Some("<tool_call>"));
     }
 

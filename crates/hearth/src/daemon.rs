@@ -85,22 +85,21 @@ fn require_default_model(
     let Some(model) = embedded.get(&model_name) else {
         return Ok(());
     };
-    let path = model.status().path;
-    let stem = Path::new(&path)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default();
-    let known = hearth_engine::store::KNOWN_MODELS
-        .iter()
-        .any(|k| k.name == stem);
-    if Path::new(&path).exists() || (pull && known) {
+    let path = model.config().path;
+    let known = embedded::known_stem(&path);
+    if path.exists() || (pull && known.is_some()) {
         return Ok(());
     }
-    let fix = if known {
-        format!("run `hearth models pull {stem}` (or start with `hearth run --pull`)")
-    } else {
-        format!("put the GGUF there, or `hearth models add /path/to/model.gguf --name {stem}`")
+    let fix = match known {
+        Some(stem) => {
+            format!("run `hearth models pull {stem}` (or start with `hearth run --pull`)")
+        }
+        None => {
+            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+            format!("put the GGUF there, or `hearth models add /path/to/model.gguf --name {stem}`")
+        }
     };
+    let path = path.display();
     Err(crate::UsageError(format!(
         "the model file of [models.{model_name}] is missing: {path}\n{fix}"
     ))
@@ -116,22 +115,14 @@ async fn load_embedded(
     pull: Option<&Path>,
 ) -> Result<()> {
     for (name, model) in models {
-        let path = model.status().path;
+        let path = model.config().path;
         if let Some(data_dir) = pull
-            && !Path::new(&path).exists()
-            && let Some(stem) = Path::new(&path).file_stem().and_then(|s| s.to_str())
-            && hearth_engine::store::KNOWN_MODELS
-                .iter()
-                .any(|k| k.name == stem)
+            && !path.exists()
+            && let Some(stem) = embedded::known_stem(&path)
         {
-            let store = embedded::store(data_dir);
-            let python = std::env::var("HEARTH_PYTHON").unwrap_or_else(|_| "python3".into());
-            let stem = stem.to_owned();
-            tokio::task::spawn_blocking(move || {
-                store.pull(&stem, false, &python, &mut |line| eprintln!("{line}"))
-            })
-            .await?
-            .with_context(|| format!("cannot pull the model of [models.{name}]"))?;
+            embedded::pull(embedded::store(data_dir), stem, false)
+                .await
+                .with_context(|| format!("cannot pull the model of [models.{name}]"))?;
         }
         match model.load().await {
             Ok(info) => {

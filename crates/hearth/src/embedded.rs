@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use hearth_engine::store::ModelStore;
+use hearth_engine::store::{self as model_store, ModelStore, StoredModel};
 use hearth_engine::{EmbeddedModel, EngineConfig};
 use hearth_models::{ModelConfig, ProviderKind};
 
@@ -51,4 +51,23 @@ pub fn from_config(
             ))
         })
         .collect()
+}
+
+/// The name of the known model (`hearth models pull` can fetch it) that a
+/// store path like `<dir>/smollm2-135m.gguf` stands for.
+pub fn known_stem(path: &Path) -> Option<&str> {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|stem| model_store::known_model(stem).is_some())
+}
+
+/// `hearth models pull`, off the async threads: pip and the copy block.
+/// Progress goes to stderr; `HEARTH_PYTHON` picks the interpreter.
+pub async fn pull(store: ModelStore, name: &str, force: bool) -> anyhow::Result<StoredModel> {
+    let python = std::env::var("HEARTH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let name = name.to_owned();
+    Ok(tokio::task::spawn_blocking(move || {
+        store.pull(&name, force, &python, &mut |line| eprintln!("{line}"))
+    })
+    .await??)
 }

@@ -31,6 +31,14 @@ pub struct ReloadSource {
     pub data_dir: PathBuf,
 }
 
+impl ReloadSource {
+    /// The config file as it is now, validated.
+    fn read(&self) -> Result<crate::config::Config, String> {
+        crate::config::Config::load(&self.config_file, crate::config::process_env())
+            .map_err(|e| format!("the config does not load: {e:#}"))
+    }
+}
+
 impl Routes {
     /// Re-reads the config and reloads each embedded model whose engine
     /// settings or file changed. A config that does not load changes
@@ -39,8 +47,7 @@ impl Routes {
         let Some(source) = &self.reload else {
             return Ok(Vec::new());
         };
-        let config = crate::config::Config::load(&source.config_file, crate::config::process_env())
-            .map_err(|e| format!("the config does not load: {e:#}"))?;
+        let config = source.read()?;
         // Validate every entry before touching any engine.
         let mut wanted = Vec::new();
         for (name, model) in &self.embedded {
@@ -101,11 +108,7 @@ impl ModelCatalog for Routes {
                 // Fresh settings from the config file, validated first: a
                 // bad edit is refused and the running engine stays.
                 Some(source) => {
-                    let config = crate::config::Config::load(
-                        &source.config_file,
-                        crate::config::process_env(),
-                    )
-                    .map_err(|e| format!("the config does not load: {e:#}"))?;
+                    let config = source.read()?;
                     let entry = config
                         .models
                         .get(&name)

@@ -52,11 +52,7 @@ async fn run(
         ModelsAction::List => list(needs_config()?, false, json_out).await,
         ModelsAction::Check => list(needs_config()?, true, json_out).await,
         ModelsAction::Pull { name, force } => {
-            let python = std::env::var("HEARTH_PYTHON").unwrap_or_else(|_| "python3".into());
-            let model = tokio::task::spawn_blocking(move || {
-                store.pull(&name, force, &python, &mut |line| eprintln!("{line}"))
-            })
-            .await??;
+            let model = embedded::pull(store, &name, force).await?;
             report(
                 json_out,
                 json!({ "ok": true, "name": model.name, "path": model.path, "sizeBytes": model.size_bytes }),
