@@ -1,0 +1,1 @@
+//! Knowledge graph (placeholder; see the graph helper).

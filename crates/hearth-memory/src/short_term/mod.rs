@@ -1,0 +1,1 @@
+//! Per-session working memory with TTL (placeholder; see the short-term helper).
