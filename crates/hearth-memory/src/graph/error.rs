@@ -89,6 +89,12 @@ pub enum GraphError {
     #[error("entity {entity} does not exist")]
     NotFound { entity: EntityRef },
 
+    #[error("cannot open graph database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+
     #[error("graph storage: {0}")]
     Storage(#[from] rusqlite::Error),
 }

@@ -21,9 +21,16 @@
 //! see each other's graph. The API is synchronous; async callers use
 //! `spawn_blocking`.
 
+mod entities;
 mod error;
+mod history;
+mod migrate;
 mod model;
+mod relations;
+mod rows;
 pub mod schema;
+mod store;
+mod traverse;
 mod validate;
 
 #[cfg(test)]
@@ -35,6 +42,7 @@ pub use model::{
     Subject, Upserted,
 };
 pub use schema::{Schemas, TypeDef, TypeKind};
+pub use store::Graph;
 
 /// The most rows any query returns, whatever limit the caller asks for: an
 /// agent's tool call must not be able to pull the whole graph into memory
@@ -48,3 +56,8 @@ pub const MAX_PROPS_BYTES: usize = 64 * 1024;
 /// The deepest path search allowed. Simple paths grow exponentially with
 /// depth in a dense graph; six hops already connects most of any real one.
 pub const MAX_PATH_DEPTH: usize = 6;
+
+/// Clamps a caller's limit to [`MAX_LIMIT`].
+fn capped(limit: usize) -> usize {
+    limit.min(MAX_LIMIT)
+}

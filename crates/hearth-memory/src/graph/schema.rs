@@ -150,6 +150,34 @@ impl Schemas {
         self.types.is_empty()
     }
 
+    /// The entity type `name`, its key fields, or an error naming what is
+    /// wrong with the name.
+    pub(super) fn entity(&self, name: &str) -> Result<(&TypeDef, &[String]), GraphError> {
+        let def = self.known(name)?;
+        match &def.kind {
+            TypeKind::Entity { key } => Ok((def, key)),
+            TypeKind::Relation { .. } => Err(GraphError::WrongKind {
+                type_name: name.to_owned(),
+                expected: "entity",
+            }),
+        }
+    }
+
+    /// The relation type `name` and its allowed `from` and `to` types.
+    pub(super) fn relation(
+        &self,
+        name: &str,
+    ) -> Result<(&TypeDef, &[String], &[String]), GraphError> {
+        let def = self.known(name)?;
+        match &def.kind {
+            TypeKind::Relation { from, to } => Ok((def, from, to)),
+            TypeKind::Entity { .. } => Err(GraphError::WrongKind {
+                type_name: name.to_owned(),
+                expected: "relation",
+            }),
+        }
+    }
+
     pub(super) fn known(&self, name: &str) -> Result<&TypeDef, GraphError> {
         self.types.get(name).ok_or_else(|| GraphError::UnknownType {
             type_name: name.to_owned(),

@@ -119,6 +119,32 @@ pub(super) fn entity_key(
     Ok(assemble(values))
 }
 
+/// The canonical key for a lookup: `key` is the object of key fields, or
+/// the bare value when the key has one field. No schema is needed, so
+/// reads work even for a type whose schema file has since been removed.
+pub(super) fn lookup_key(type_name: &str, key: &Value) -> Result<Value, GraphError> {
+    let bad = |message: String| GraphError::BadKey {
+        type_name: type_name.to_owned(),
+        message,
+    };
+    match key {
+        Value::Object(fields) => {
+            if fields.is_empty() {
+                return Err(bad("the key object is empty".into()));
+            }
+            let mut values = Vec::with_capacity(fields.len());
+            for (field, value) in fields {
+                let value = canonical_scalar(value)
+                    .ok_or_else(|| bad(format!("{field}: {value} is not a string or a number")))?;
+                values.push((field.as_str(), value));
+            }
+            Ok(assemble(values))
+        }
+        other => canonical_scalar(other)
+            .ok_or_else(|| bad(format!("{other} is not a string, a number or an object"))),
+    }
+}
+
 /// One field: the bare value. Several: an object with its fields in sorted
 /// order, built in that order so the text is the same whichever way
 /// serde_json's map keeps its keys.
@@ -152,4 +178,9 @@ fn canonical_scalar(value: &Value) -> Option<Value> {
         }
         _ => None,
     }
+}
+
+/// The text stored in the `key` column.
+pub(super) fn key_text(key: &Value) -> String {
+    key.to_string()
 }

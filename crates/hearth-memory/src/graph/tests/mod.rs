@@ -9,7 +9,11 @@ use tempfile::TempDir;
 
 use super::*;
 
+mod queries;
 mod schemas;
+mod writes;
+
+const AGENT: &str = "main";
 
 fn write_schema(dir: &Path, file: &str, schema: Value) {
     std::fs::create_dir_all(dir).unwrap();
@@ -73,4 +77,45 @@ fn workspace() -> (TempDir, Schemas) {
     std::fs::write(dir.join("README.md"), "types live here").unwrap();
     let schemas = Schemas::load(&dir).unwrap();
     (tmp, schemas)
+}
+
+fn open(tmp: &TempDir) -> Graph {
+    Graph::open(&tmp.path().join("memory.db")).unwrap()
+}
+
+fn person(name: &str) -> EntityRef {
+    EntityRef::new("Person", name)
+}
+
+fn company(name: &str) -> EntityRef {
+    EntityRef::new("Company", name)
+}
+
+fn add_people(graph: &Graph, schemas: &Schemas, names: &[&str]) {
+    for name in names {
+        graph
+            .upsert_entity(AGENT, schemas, "Person", json!({ "name": name }))
+            .unwrap();
+    }
+}
+
+fn knows(graph: &Graph, schemas: &Schemas, from: &str, to: &str) -> Relation {
+    graph
+        .relate(
+            AGENT,
+            schemas,
+            "Knows",
+            &person(from),
+            &person(to),
+            Value::Null,
+        )
+        .unwrap()
+        .record
+}
+
+/// Everything the agent has stored, to prove a failed write left no trace.
+fn snapshot(graph: &Graph) -> (GraphStats, usize) {
+    let stats = graph.stats(AGENT).unwrap();
+    let history = graph.history(AGENT, None, MAX_LIMIT).unwrap().len();
+    (stats, history)
 }
