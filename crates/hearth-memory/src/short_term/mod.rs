@@ -3,6 +3,7 @@
 //!
 //! - [`ShortTermMemory`] is the contract; [`Entry`] what it returns.
 //! - [`LocalShortTerm`] keeps it in process (the default, one gateway).
+//! - [`RedisShortTerm`] keeps it in Redis, so gateways in a cluster share it.
 //! - [`ShortTermLimits`] bounds both: TTLs, entries per session, key and
 //!   value sizes, sessions held in process.
 //!
@@ -19,15 +20,20 @@ use serde::Serialize;
 mod error;
 mod limits;
 mod local;
+mod redis_backend;
+mod redis_scripts;
 
 pub use error::ShortTermError;
 pub use limits::{MAX_SESSION_BYTES, ShortTermLimits};
 pub use local::LocalShortTerm;
+pub use redis_backend::RedisShortTerm;
 
 #[cfg(test)]
 mod suite;
 #[cfg(test)]
 mod tests_local;
+#[cfg(test)]
+mod tests_redis;
 
 /// One session's working memory, keyed by short strings.
 ///
