@@ -34,14 +34,15 @@ pub struct ShortTermLimits {
     /// (config: `max_ttl_ms`; 24 h).
     #[serde(rename = "max_ttl_ms", with = "millis")]
     pub max_ttl: Duration,
-    /// Live entries per session; writing one more evicts the oldest-written (64).
+    /// Live entries per session; writing one more evicts the oldest-written (32).
     pub max_entries_per_session: usize,
     /// Longest key in bytes (128).
     pub max_key_bytes: usize,
-    /// Longest value in bytes (8 KiB).
+    /// Longest value in bytes (4 KiB).
     pub max_value_bytes: usize,
     /// Sessions held in process; one more evicts the least recently used
-    /// (10 000). Redis bounds itself with TTLs and its own maxmemory.
+    /// (1024; with the other defaults at most 128 MiB of values in the
+    /// worst case). Redis bounds itself with TTLs and its own maxmemory.
     pub max_sessions: usize,
 }
 
@@ -50,10 +51,10 @@ impl Default for ShortTermLimits {
         Self {
             default_ttl: Duration::from_secs(3600),
             max_ttl: Duration::from_secs(24 * 3600),
-            max_entries_per_session: 64,
+            max_entries_per_session: 32,
             max_key_bytes: 128,
-            max_value_bytes: 8 * 1024,
-            max_sessions: 10_000,
+            max_value_bytes: 4 * 1024,
+            max_sessions: 1024,
         }
     }
 }
