@@ -30,26 +30,41 @@ pub struct OverBudget {
     pub budget: usize,
 }
 
+/// The message list for one model call, and what did not fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assembled {
+    pub messages: Vec<ChatMessage>,
+    /// Leading messages of the stored history left out (whole turns, plus
+    /// any orphan rows before the first user message).
+    pub dropped: usize,
+}
+
 /// Builds the message list for one model call.
 ///
 /// `history` is the stored transcript (oldest first); `client_context` is
 /// history a stateless client sent itself. Both are budgeted the same way.
+/// `recalled` (memories, as a system message) goes after the system prompt
+/// when it fits beside the message; it is left out rather than failing the
+/// turn.
 pub fn assemble(
     system_prompt: &str,
+    recalled: Option<ChatMessage>,
     history: &[ChatMessage],
     client_context: &[ChatMessage],
     user_text: &str,
     budget: usize,
-) -> Result<Vec<ChatMessage>, OverBudget> {
+) -> Result<Assembled, OverBudget> {
     let system = ChatMessage::system(system_prompt);
     let user = ChatMessage::user(user_text);
-    let fixed = estimate_tokens(&system) + estimate_tokens(&user);
+    let mut fixed = estimate_tokens(&system) + estimate_tokens(&user);
     if fixed > budget {
         return Err(OverBudget {
             needed: fixed,
             budget,
         });
     }
+    let recalled = recalled.filter(|m| fixed + estimate_tokens(m) <= budget);
+    fixed += recalled.as_ref().map_or(0, estimate_tokens);
     let past: Vec<&ChatMessage> = history
         .iter()
         .chain(client_context.iter().filter(|m| m.role != Role::System))
@@ -68,15 +83,18 @@ pub fn assemble(
         first_kept = index;
     }
 
-    let mut messages = Vec::with_capacity(past.len() + 2);
+    let mut messages = Vec::with_capacity(past.len() + 3);
     messages.push(system);
-    messages.extend(
-        turns[first_kept..]
-            .iter()
-            .flat_map(|t| t.iter().map(|m| (*m).clone())),
-    );
+    messages.extend(recalled);
+    let kept: Vec<&ChatMessage> = turns[first_kept..].iter().flatten().copied().collect();
+    messages.extend(kept.iter().map(|m| (*m).clone()));
     messages.push(user);
-    Ok(messages)
+    // Everything of the stored history before the first kept message.
+    let dropped = past.len() - kept.len();
+    Ok(Assembled {
+        messages,
+        dropped: dropped.min(history.len()),
+    })
 }
 
 /// Groups messages into turns. Rows before the first user message (left by
@@ -119,7 +137,9 @@ mod tests {
     #[test]
     fn everything_fits_in_a_large_budget() {
         let history: Vec<_> = (0..3).flat_map(tool_turn).collect();
-        let out = assemble("sys", &history, &[], "now", 10_000).unwrap();
+        let out = assemble("sys", None, &history, &[], "now", 10_000)
+            .unwrap()
+            .messages;
         assert_eq!(out.len(), history.len() + 2);
         assert_eq!(out[0].role, Role::System);
         assert_eq!(out.last().unwrap().content, "now");
@@ -133,7 +153,9 @@ mod tests {
             + estimate_tokens(&ChatMessage::user("now"));
         for kept in 0..4 {
             let budget = fixed + per_turn * kept + per_turn / 2;
-            let out = assemble("sys", &history, &[], "now", budget).unwrap();
+            let out = assemble("sys", None, &history, &[], "now", budget)
+                .unwrap()
+                .messages;
             let middle = &out[1..out.len() - 1];
             assert_eq!(middle.len(), kept * 4, "budget for {kept} turns");
             if kept > 0 {
@@ -162,13 +184,15 @@ mod tests {
         history.remove(0); // the limit cut off the user message
         history.remove(0); // and the call: only its result remains
         history.extend(tool_turn(2));
-        let out = assemble("sys", &history, &[], "now", 10_000).unwrap();
+        let out = assemble("sys", None, &history, &[], "now", 10_000)
+            .unwrap()
+            .messages;
         assert_eq!(out[1].content, "question 2");
     }
 
     #[test]
     fn a_message_over_budget_is_a_clear_error() {
-        let err = assemble("sys", &[], &[], &"x".repeat(4000), 300).unwrap_err();
+        let err = assemble("sys", None, &[], &[], &"x".repeat(4000), 300).unwrap_err();
         assert!(err.to_string().contains("context budget of 300"), "{err}");
     }
 
@@ -179,12 +203,47 @@ mod tests {
             ChatMessage::user("a"),
             ChatMessage::assistant("b"),
         ];
-        let out = assemble("sys", &[], &context, "c", 10_000).unwrap();
+        let out = assemble("sys", None, &[], &context, "c", 10_000)
+            .unwrap()
+            .messages;
         let roles: Vec<_> = out.iter().map(|m| m.role).collect();
         assert_eq!(
             roles,
             [Role::System, Role::User, Role::Assistant, Role::User]
         );
         assert_eq!(out[0].content, "sys");
+    }
+
+    #[test]
+    fn recalled_memories_follow_the_system_prompt_and_dropped_turns_are_counted() {
+        let history: Vec<_> = (0..10).flat_map(tool_turn).collect();
+        let per_turn: usize = tool_turn(0).iter().map(estimate_tokens).sum();
+        let memory = crate::memory::recalled_message(&["the cat is called Pixel".into()]);
+        let fixed = estimate_tokens(&ChatMessage::system("sys"))
+            + estimate_tokens(&ChatMessage::user("now"))
+            + estimate_tokens(memory.as_ref().unwrap());
+        let out = assemble(
+            "sys",
+            memory.clone(),
+            &history,
+            &[],
+            "now",
+            fixed + per_turn * 3,
+        )
+        .unwrap();
+        assert_eq!(out.messages[1].role, Role::System);
+        assert!(out.messages[1].content.contains("Pixel"));
+        assert!(
+            out.messages[1]
+                .content
+                .contains("not part of the user's message")
+        );
+        assert_eq!(out.dropped, 7 * 4, "seven whole turns left out");
+        assert_eq!(out.messages.len(), 3 * 4 + 3);
+        // Memory that does not fit beside the message is left out, not an error.
+        let tight = estimate_tokens(&ChatMessage::system("sys"))
+            + estimate_tokens(&ChatMessage::user("now"));
+        let out = assemble("sys", memory, &[], &[], "now", tight).unwrap();
+        assert_eq!(out.messages.len(), 2);
     }
 }

@@ -7,6 +7,7 @@
 //! - [`turn`]: one agent turn against a [`hearth_core::Provider`], with the
 //!   tool-call loop.
 //! - [`context`]: system prompt + history + message within a token budget.
+//! - [`memory`]: the recall and flush hooks long-term memory plugs into.
 //! - [`persona`]: the system prompt from `AGENTS.md` / `SOUL.md`.
 //! - [`registry`]: the agents served and their provider routes.
 //! - [`delivery`]: the outbox, inline sends and the retry sweep.
@@ -18,6 +19,7 @@
 pub mod context;
 pub mod delivery;
 pub mod events;
+pub mod memory;
 pub mod metrics;
 pub mod persona;
 pub mod registry;
@@ -28,6 +30,7 @@ mod worker;
 
 pub use delivery::{Channels, LocalChannel};
 pub use events::{RunEvent, RunEventKind, RunSummary};
+pub use memory::{AgentMemory, FlushedTurn};
 pub use metrics::Metrics;
 pub use registry::{Agent, AgentError, AgentRegistry, AgentSource, ProviderFactory};
 pub use runtime::{Runtime, RuntimeConfig, SubmitError, Submitted};

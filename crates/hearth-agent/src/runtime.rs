@@ -134,6 +134,8 @@ pub(crate) struct Inner {
     /// run is still going.
     pub in_flight: Mutex<HashSet<String>>,
     pub outbox_wakeup: Notify,
+    /// Long-term memory for recall and flush, if the daemon has one.
+    pub memory: Option<Arc<dyn crate::memory::AgentMemory>>,
 }
 
 /// The pipeline handle. Cheap to clone.
@@ -177,8 +179,18 @@ impl Runtime {
                 delivering: Mutex::default(),
                 in_flight: Mutex::default(),
                 outbox_wakeup: Notify::new(),
+                memory: None,
             }),
         }
+    }
+
+    /// Gives turns a memory to recall from and flush to. Call right after
+    /// [`Runtime::new`], before the runtime is cloned or started.
+    pub fn with_memory(mut self, memory: Arc<dyn crate::memory::AgentMemory>) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("with_memory is called before the runtime is shared")
+            .memory = Some(memory);
+        self
     }
 
     /// Recovers after a restart: delivers replies left in the outbox, then

@@ -39,6 +39,17 @@ pub struct AgentSettings {
     pub max_output_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
+    /// Token budget for memories recalled into each turn (at most a
+    /// quarter of `context_tokens`); 0 turns recall off.
+    #[serde(default = "default_memory_tokens")]
+    pub memory_tokens: u32,
+}
+
+/// Default budget for recalled memories: a handful of short facts.
+pub const DEFAULT_MEMORY_TOKENS: u32 = 512;
+
+fn default_memory_tokens() -> u32 {
+    DEFAULT_MEMORY_TOKENS
 }
 
 fn default_context_tokens() -> u32 {
@@ -60,6 +71,7 @@ impl AgentSettings {
             history_limit: DEFAULT_HISTORY_LIMIT,
             max_output_tokens: None,
             temperature: None,
+            memory_tokens: DEFAULT_MEMORY_TOKENS,
         }
     }
 

@@ -53,12 +53,22 @@ async fn unstarted(
     provider: FakeProvider,
     config: RuntimeConfig,
 ) -> Harness {
+    unstarted_with(dir, provider, config, AgentSettings::new("fake"), None).await
+}
+
+async fn unstarted_with(
+    dir: tempfile::TempDir,
+    provider: FakeProvider,
+    config: RuntimeConfig,
+    settings: AgentSettings,
+    memory: Option<Arc<dyn crate::AgentMemory>>,
+) -> Harness {
     let store = Arc::new(
         SqliteStore::open(dir.path().join("hearth.db"), SqliteOptions::default()).unwrap(),
     );
     let provider = Arc::new(provider);
     let mut agents = BTreeMap::new();
-    agents.insert(AgentId::main(), AgentSettings::new("fake"));
+    agents.insert(AgentId::main(), settings);
     let registry = AgentRegistry::load(
         agents,
         AgentId::main(),
@@ -72,13 +82,16 @@ async fn unstarted(
     let channels = Channels::default()
         .with(channel.clone())
         .with(Arc::new(LocalChannel("gateway")));
-    let runtime = Runtime::new(
+    let mut runtime = Runtime::new(
         store.clone(),
         Arc::new(registry),
         channels,
         Arc::new(Metrics::default()),
         config,
     );
+    if let Some(memory) = memory {
+        runtime = runtime.with_memory(memory);
+    }
     Harness {
         dir,
         store,
@@ -554,4 +567,71 @@ async fn a_run_queued_twice_is_delivered_once() {
         .unwrap();
     assert_eq!(history.len(), 2, "one user and one assistant row");
     assert_eq!(h.runtime.pending(), 0, "both copies released their slot");
+}
+
+/// Records what turns ask of memory, and recalls one fixed fact.
+#[derive(Debug, Default)]
+struct RecordingMemory {
+    recalls: parking_lot::Mutex<Vec<(String, usize)>>,
+    flushed: parking_lot::Mutex<Vec<crate::FlushedTurn>>,
+}
+
+#[async_trait::async_trait]
+impl crate::AgentMemory for RecordingMemory {
+    async fn recall(&self, message: &InboundMessage, budget: usize) -> Vec<String> {
+        self.recalls.lock().push((message.text.clone(), budget));
+        vec!["the user's cat is called Pixel".into()]
+    }
+    async fn flush(&self, _message: &InboundMessage, turns: Vec<crate::FlushedTurn>) {
+        self.flushed.lock().extend(turns);
+    }
+}
+
+#[tokio::test]
+async fn turns_recall_memories_and_flush_turns_leaving_the_window() {
+    let memory = Arc::new(RecordingMemory::default());
+    let settings = AgentSettings {
+        context_tokens: 400,
+        ..AgentSettings::new("fake")
+    };
+    let h = unstarted_with(
+        tempfile::tempdir().unwrap(),
+        FakeProvider::echo(),
+        RuntimeConfig::default(),
+        settings,
+        Some(memory.clone()),
+    )
+    .await;
+    h.runtime.start().await.unwrap();
+    for n in 0..8 {
+        let text = format!("message {n} {}", "padding ".repeat(20));
+        h.runtime
+            .submit(message(&format!("m{n}"), "agent:main:s", &text))
+            .await
+            .unwrap();
+        wait_done(&h, &format!("m{n}")).await;
+    }
+    let requests = h.provider.requests();
+    let last = requests.last().unwrap();
+    assert_eq!(last.messages[1].role, Role::System);
+    assert!(
+        last.messages[1].content.contains("Pixel"),
+        "recalled as a system message"
+    );
+    assert!(
+        last.messages
+            .iter()
+            .filter(|m| m.role == Role::User)
+            .all(|m| !m.content.contains("Pixel")),
+        "never as user text"
+    );
+    let recalls = memory.recalls.lock().clone();
+    assert_eq!(recalls.len(), 8);
+    assert_eq!(recalls[0].1, 100, "a quarter of the context budget");
+    // Early turns left the 400-token window and were flushed, oldest first.
+    let flushed = memory.flushed.lock().clone();
+    assert!(!flushed.is_empty());
+    assert!(flushed[0].messages[0].content.starts_with("message 0"));
+    assert_eq!(flushed[0].messages[1].role, Role::Assistant);
+    h.runtime.shutdown().await;
 }

@@ -311,16 +311,38 @@ async fn build_request(
         .history(&message.session_key, agent.settings.history_limit as usize)
         .await
         .map_err(|e| e.to_string())?;
-    let history: Vec<ChatMessage> = history.into_iter().map(|entry| entry.message).collect();
+    let messages: Vec<ChatMessage> = history.iter().map(|entry| entry.message.clone()).collect();
     let system = persona::system_prompt(Some(&agent.workspace));
-    let messages = context::assemble(
+    let budget = agent.settings.context_tokens as usize;
+    let recalled = match &inner.memory {
+        Some(memory) if agent.settings.memory_tokens > 0 => {
+            let budget = (agent.settings.memory_tokens as usize).min(budget / 4);
+            crate::memory::recalled_message(&memory.recall(message, budget).await)
+        }
+        _ => None,
+    };
+    let assembled = context::assemble(
         &system,
-        &history,
+        recalled,
+        &messages,
         &message.context,
         &message.text,
-        agent.settings.context_tokens as usize,
+        budget,
     )
     .map_err(|e| e.to_string())?;
+    if let Some(memory) = &inner.memory {
+        // At the row limit, the oldest turn leaves the window at the next
+        // message even if it fits the budget now: keep it too.
+        let mut leaving = assembled.dropped;
+        if leaving == 0 && history.len() >= agent.settings.history_limit as usize {
+            leaving = crate::memory::first_turn_len(&messages);
+        }
+        let turns = crate::memory::whole_turns(&history[..leaving]);
+        if !turns.is_empty() {
+            memory.flush(message, turns).await;
+        }
+    }
+    let messages = assembled.messages;
     Ok(ChatRequest {
         model: String::new(),
         messages,
