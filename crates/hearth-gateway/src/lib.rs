@@ -29,7 +29,10 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 pub use auth::Auth;
-pub use state::{GatewayConfig, GatewayState, ModelAction, ModelCatalog, ModelListing};
+pub use state::{
+    GatewayConfig, GatewayState, MemoryAction, MemoryApi, MemoryApiError, ModelAction,
+    ModelCatalog, ModelListing,
+};
 
 /// Largest HTTP request body (the OpenAI API's JSON), matching the
 /// WebSocket payload limit.

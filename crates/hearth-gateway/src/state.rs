@@ -70,6 +70,22 @@ pub trait ModelCatalog: Send + Sync + 'static {
     }
 }
 
+/// The answer of a memory method, or why it failed.
+pub type MemoryAction =
+    futures::future::BoxFuture<'static, Result<serde_json::Value, MemoryApiError>>;
+
+/// A memory method's failure: the caller's mistake (`invalid`), or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryApiError {
+    pub invalid: bool,
+    pub message: String,
+}
+
+/// The `memory.*` methods; implemented by the binary over `hearth-memory`.
+pub trait MemoryApi: Send + Sync + 'static {
+    fn call(&self, method: &str, params: serde_json::Value) -> MemoryAction;
+}
+
 pub struct GatewayState {
     pub runtime: Runtime,
     pub auth: Auth,
@@ -84,6 +100,8 @@ pub struct GatewayState {
     /// Every connection task, so shutdown can wait for them.
     pub tasks: TaskTracker,
     pub presence: Presence,
+    /// Set when the daemon runs with memory enabled.
+    pub memory: std::sync::OnceLock<Arc<dyn MemoryApi>>,
 }
 
 impl std::fmt::Debug for GatewayState {
@@ -112,6 +130,7 @@ impl GatewayState {
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             presence: Presence::default(),
+            memory: std::sync::OnceLock::new(),
         })
     }
 

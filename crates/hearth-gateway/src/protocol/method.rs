@@ -33,7 +33,36 @@ pub enum Method {
     ModelsList,
     ModelsLoad(ModelByName),
     ModelsUnload(ModelByName),
+    /// `memory.*`: parameters are checked by the memory service (see
+    /// docs/protocol.md), which the gateway only routes to.
+    Memory {
+        name: &'static str,
+        params: Value,
+    },
 }
+
+/// The memory methods, each with the scope it needs.
+pub const MEMORY_METHODS: &[(&str, Scope)] = &[
+    ("memory.search", Scope::Read),
+    ("memory.list", Scope::Read),
+    ("memory.get", Scope::Read),
+    ("memory.stats", Scope::Read),
+    ("memory.add", Scope::Write),
+    ("memory.remove", Scope::Write),
+    ("memory.import", Scope::Write),
+    ("memory.reindex", Scope::Admin),
+    ("memory.working.list", Scope::Read),
+    ("memory.working.set", Scope::Write),
+    ("memory.working.remove", Scope::Write),
+    ("memory.graph.get", Scope::Read),
+    ("memory.graph.list", Scope::Read),
+    ("memory.graph.neighbours", Scope::Read),
+    ("memory.graph.paths", Scope::Read),
+    ("memory.graph.history", Scope::Read),
+    ("memory.graph.upsert", Scope::Write),
+    ("memory.graph.relate", Scope::Write),
+    ("memory.graph.delete", Scope::Write),
+];
 
 /// The methods advertised in `hello-ok` (`connect` is implied).
 pub const METHODS: &[&str] = &[
@@ -59,6 +88,25 @@ pub const METHODS: &[&str] = &[
     "models.list",
     "models.load",
     "models.unload",
+    "memory.search",
+    "memory.list",
+    "memory.get",
+    "memory.stats",
+    "memory.add",
+    "memory.remove",
+    "memory.import",
+    "memory.reindex",
+    "memory.working.list",
+    "memory.working.set",
+    "memory.working.remove",
+    "memory.graph.get",
+    "memory.graph.list",
+    "memory.graph.neighbours",
+    "memory.graph.paths",
+    "memory.graph.history",
+    "memory.graph.upsert",
+    "memory.graph.relate",
+    "memory.graph.delete",
 ];
 
 /// Which scope a method needs (OpenClaw's operator scopes).
@@ -106,6 +154,14 @@ impl Method {
             "models.list" => Method::ModelsList,
             "models.load" => Method::ModelsLoad(typed(name, params)?),
             "models.unload" => Method::ModelsUnload(typed(name, params)?),
+            other if let Some((name, _)) = MEMORY_METHODS.iter().find(|(m, _)| *m == other) => {
+                if !params.is_object() {
+                    return Err(ErrorShape::invalid(format!(
+                        "invalid params for {name}: expected an object"
+                    )));
+                }
+                Method::Memory { name, params }
+            }
             other => {
                 return Err(ErrorShape::invalid(format!("unknown method: {other}"))
                     .with_detail(errors::detail::UNKNOWN_METHOD));
@@ -139,6 +195,10 @@ impl Method {
             | Method::AgentsDelete(_)
             | Method::ModelsLoad(_)
             | Method::ModelsUnload(_) => Scope::Admin,
+            Method::Memory { name, .. } => MEMORY_METHODS
+                .iter()
+                .find(|(m, _)| m == name)
+                .map_or(Scope::Admin, |(_, scope)| *scope),
         }
     }
 }
@@ -182,6 +242,30 @@ mod tests {
         );
         let err = Method::parse("tts.speak", None).unwrap_err();
         assert_eq!(err.message, "unknown method: tts.speak");
+    }
+
+    #[test]
+    fn memory_methods_are_routed_with_their_scopes() {
+        let m = Method::parse("memory.search", Some(json!({"query": "x"}))).unwrap();
+        assert_eq!(m.scope(), Scope::Read);
+        assert!(matches!(
+            m,
+            Method::Memory {
+                name: "memory.search",
+                ..
+            }
+        ));
+        let m = Method::parse("memory.reindex", None).unwrap();
+        assert_eq!(m.scope(), Scope::Admin);
+        assert_eq!(
+            Method::parse("memory.add", None).unwrap().scope(),
+            Scope::Write
+        );
+        assert!(Method::parse("memory.add", Some(json!([1]))).is_err());
+        assert!(Method::parse("memory.drop_all", None).is_err());
+        for (name, _) in MEMORY_METHODS {
+            assert!(METHODS.contains(name), "{name} is advertised");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! - [`errors`]: the one table of error codes.
 //! - [`handshake`]: `connect.challenge`, `connect` and `hello-ok`.
 //! - [`params`]: typed parameters of every supported method.
+//! - [`memory`]: typed parameters of the `memory.*` methods.
 //! - [`events`]: typed event payloads and the answers clients wait on.
 //! - [`method`]: the closed set of methods, parsed from a request frame.
 //! - [`schema`]: the JSON Schema of all of the above, generated from these types.
@@ -13,6 +14,7 @@ pub mod errors;
 pub mod events;
 pub mod frames;
 pub mod handshake;
+pub mod memory;
 pub mod method;
 pub mod params;
 pub mod schema;

@@ -6,7 +6,7 @@
 use schemars::{JsonSchema, schema_for};
 use serde_json::{Map, Value, json};
 
-use super::{events, frames, handshake, params};
+use super::{events, frames, handshake, memory, params};
 
 fn add<T: JsonSchema>(defs: &mut Map<String, Value>, name: &str) {
     defs.insert(
@@ -46,6 +46,25 @@ pub fn protocol_schema() -> Value {
     add::<params::ModelByName>(&mut defs, "models.load");
     add::<params::ModelByName>(&mut defs, "models.unload");
     add::<params::Empty>(&mut defs, "models.list");
+    add::<memory::MemorySearch>(&mut defs, "memory.search");
+    add::<memory::MemoryList>(&mut defs, "memory.list");
+    add::<memory::MemoryById>(&mut defs, "memory.get");
+    add::<memory::MemoryAgent>(&mut defs, "memory.stats");
+    add::<memory::MemoryAdd>(&mut defs, "memory.add");
+    add::<memory::MemoryById>(&mut defs, "memory.remove");
+    add::<memory::MemoryAgent>(&mut defs, "memory.import");
+    add::<memory::MemoryAgent>(&mut defs, "memory.reindex");
+    add::<memory::WorkingMemory>(&mut defs, "memory.working.list");
+    add::<memory::WorkingMemory>(&mut defs, "memory.working.set");
+    add::<memory::WorkingMemory>(&mut defs, "memory.working.remove");
+    add::<memory::GraphByKey>(&mut defs, "memory.graph.get");
+    add::<memory::GraphByKey>(&mut defs, "memory.graph.list");
+    add::<memory::GraphByKey>(&mut defs, "memory.graph.neighbours");
+    add::<memory::GraphPaths>(&mut defs, "memory.graph.paths");
+    add::<memory::GraphByKey>(&mut defs, "memory.graph.history");
+    add::<memory::GraphUpsert>(&mut defs, "memory.graph.upsert");
+    add::<memory::GraphRelate>(&mut defs, "memory.graph.relate");
+    add::<memory::GraphByKey>(&mut defs, "memory.graph.delete");
     add::<params::Empty>(&mut defs, "health");
     add::<params::Empty>(&mut defs, "status");
     add::<events::AgentEvent>(&mut defs, "event:agent");

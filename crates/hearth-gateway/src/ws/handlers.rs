@@ -505,6 +505,19 @@ async fn simple(
             Method::ModelsUnload(p) => {
                 state.models.unload(&p.name).await.map_err(ErrorShape::invalid)
             }
+            Method::Memory { name, params } => match state.memory.get() {
+                None => Err(ErrorShape::new(
+                    errors::UNAVAILABLE,
+                    "memory is off in this daemon ([memory] enabled = false)",
+                )),
+                Some(memory) => memory.call(name, params).await.map_err(|e| {
+                    if e.invalid {
+                        ErrorShape::invalid(e.message)
+                    } else {
+                        ErrorShape::new(errors::UNAVAILABLE, e.message)
+                    }
+                }),
+            },
         }
     }
     .await;
@@ -529,6 +542,14 @@ fn audited_action(method: &Method) -> Option<(&'static str, Value)> {
         Method::ModelsUnload(p) => ("models.unload", json!({ "name": p.name })),
         Method::SessionsDelete(p) => ("sessions.delete", json!({ "key": p.key })),
         Method::SessionsReset(p) => ("sessions.reset", json!({ "key": p.key })),
+        Method::Memory { name, params }
+            if matches!(
+                *name,
+                "memory.remove" | "memory.reindex" | "memory.graph.delete"
+            ) =>
+        {
+            (name, params.clone())
+        }
         _ => return None,
     })
 }
