@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. Installs what the tests need first:
-# the engine's build tools, the real SmolLM2 GGUF (fetched once by
-# `hearth models pull` into the data dir, never into the repo), and the real
+# the engine's build tools, the real SmolLM2 GGUF and all-MiniLM-L6-v2
+# embedding model (fetched once by `hearth models pull` into the data dir,
+# never into the repo), Redis (working-memory tests), and the real
 # OpenClaw CLI (Node 24 + openclaw from npm, cached outside the repo) for the
 # protocol-compatibility tests.
 set -euo pipefail
@@ -19,6 +20,10 @@ cargo test --workspace --locked --no-run
 
 echo "== fetching the test model (smollm2-135m)" >&2
 "${CARGO_TARGET_DIR:-target}/debug/hearth" models pull smollm2-135m
+echo "== fetching the test embedding model (all-minilm-l6-v2)" >&2
+"${CARGO_TARGET_DIR:-target}/debug/hearth" models pull all-minilm-l6-v2
+
+scripts/start-services.sh
 
 echo "== installing the OpenClaw CLI used by the compatibility tests" >&2
 scripts/install-openclaw.sh >/dev/null

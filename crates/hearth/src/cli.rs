@@ -59,6 +59,12 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<SessionsAction>,
     },
+    /// Long-term memory, working memory and the knowledge graph (through
+    /// the running daemon).
+    Memory {
+        #[command(subcommand)]
+        action: MemoryAction,
+    },
     /// The configured models and the model files on disk; fetch, add and
     /// remove GGUF files; load and unload them in the running daemon.
     Models {
@@ -107,12 +113,156 @@ pub enum SessionsAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum MemoryAction {
+    /// Remember a text (`--document` chunks a long one).
+    Add {
+        text: String,
+        #[arg(long)]
+        agent: Option<String>,
+        /// Repeatable.
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// 0.0..=1.0 (default 0.5).
+        #[arg(long)]
+        importance: Option<f32>,
+        #[arg(long)]
+        kind: Option<String>,
+        /// Split a long text into overlapping chunks.
+        #[arg(long)]
+        document: bool,
+    },
+    /// Hybrid search (vector + full text).
+    Search {
+        query: String,
+        #[arg(long)]
+        agent: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// `hybrid` (default), `vector` or `text`.
+        #[arg(long)]
+        mode: Option<String>,
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        #[arg(long)]
+        session: Option<String>,
+    },
+    /// The newest memories.
+    List {
+        #[arg(long)]
+        agent: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    /// Delete a memory by id.
+    Rm {
+        id: i64,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// Re-embed every memory and rebuild the index.
+    Reindex,
+    /// Import the agent's MEMORY.md and memory/*.md now.
+    Import {
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// Counts, embedder and index size.
+    Stats,
+    /// The knowledge graph (types from `<workspace>/schemas/*.json`).
+    Graph {
+        #[command(subcommand)]
+        action: GraphAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GraphAction {
+    /// Create or update an entity: `graph put Person '{"name":"Ada"}'`.
+    Put {
+        #[arg(value_name = "TYPE")]
+        type_name: String,
+        json: String,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// Create or update a relation between two entities (given by key).
+    Relate {
+        #[arg(value_name = "TYPE")]
+        type_name: String,
+        from_type: String,
+        from_key: String,
+        to_type: String,
+        to_key: String,
+        /// The relation's properties as JSON.
+        #[arg(long, default_value = "{}")]
+        props: String,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// One entity by type and key.
+    Get {
+        #[arg(value_name = "TYPE")]
+        type_name: String,
+        key: String,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// Entities, optionally of one type.
+    List {
+        #[arg(long = "type")]
+        type_name: Option<String>,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// An entity's neighbours.
+    Neighbours {
+        #[arg(value_name = "TYPE")]
+        type_name: String,
+        key: String,
+        #[arg(long)]
+        relation: Option<String>,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// Paths between two entities, up to --depth relations long.
+    Paths {
+        from_type: String,
+        from_key: String,
+        to_type: String,
+        to_key: String,
+        #[arg(long, default_value_t = 3)]
+        depth: usize,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// The history of changes (of one entity, or all).
+    History {
+        #[arg(value_name = "TYPE")]
+        type_name: Option<String>,
+        key: Option<String>,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// Delete an entity and its relations.
+    Rm {
+        #[arg(value_name = "TYPE")]
+        type_name: String,
+        key: String,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ModelsAction {
     /// The configured models and the GGUF files in the model store.
     List,
     /// Check that each configured model answers (loads embedded ones).
     Check,
-    /// Fetch a known model into the model store (`smollm2-135m`).
+    /// Fetch a known model into the model store: `smollm2-135m` (chat,
+    /// the default) or `all-minilm-l6-v2` (embeddings, for memory).
     Pull {
         name: String,
         /// Fetch again even if the file is there.
@@ -175,5 +325,19 @@ pub enum BenchTarget {
         /// Rounds of alternating engine/reference measurements (medians).
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+    },
+    /// Long-term memory on real text from /usr/share/doc: embeddings/s,
+    /// insert rate, query p50/p99, recall@10 of the ANN against an exact
+    /// scan, RSS.
+    Memory {
+        /// Items stored.
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        /// Queries timed (held-out lines of the same text).
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Embedding model folder (default: the pulled all-minilm-l6-v2).
+        #[arg(long)]
+        embedder: Option<PathBuf>,
     },
 }

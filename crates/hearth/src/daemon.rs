@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::embedded;
+use crate::memory::{MemoryHandle, MemoryService};
 use crate::paths;
 use crate::wiring::{ReloadSource, Routes};
 
@@ -29,6 +30,7 @@ pub struct Daemon {
     pub state: Arc<GatewayState>,
     pub runtime: Runtime,
     pub listener: TcpListener,
+    pub memory: Option<Arc<MemoryService>>,
 }
 
 /// Creates the state directory readable by the owner only.
@@ -173,13 +175,18 @@ pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> R
     let channels = Channels::default()
         .with(Arc::new(LocalChannel("gateway")))
         .with(Arc::new(LocalChannel("openai")));
-    let runtime = Runtime::new(
+    let registry = Arc::new(registry);
+    let memory = MemoryService::open(&config.memory, &data_dir, pull, registry.clone()).await?;
+    let mut runtime = Runtime::new(
         store,
-        Arc::new(registry),
+        registry,
         channels,
         Arc::new(Metrics::default()),
         config.runtime_config(),
     );
+    if let Some(memory) = &memory {
+        runtime = runtime.with_memory(memory.clone());
+    }
     let bind = config.gateway.bind;
     let listener = TcpListener::bind(bind).await.with_context(|| {
         format!("cannot listen on {bind}: is another hearth running (`hearth status`)? Change [gateway] bind to use another port")
@@ -195,11 +202,15 @@ pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> R
         gateway_config,
         routes.clone(),
     );
+    if let Some(memory) = &memory {
+        let _ = state.memory.set(Arc::new(MemoryHandle(memory.clone())));
+    }
     Ok(Daemon {
         routes,
         state,
         runtime,
         listener,
+        memory,
     })
 }
 
@@ -209,6 +220,7 @@ pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
         state,
         runtime,
         listener,
+        memory,
     } = build(&config, pull, Some(config_file)).await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(hearth_gateway::serve(listener, state.clone()));
@@ -223,6 +235,9 @@ pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
     wait_for_signal(&routes).await;
     tracing::info!("shutting down: draining in-flight turns");
     runtime.shutdown().await;
+    if let Some(memory) = &memory {
+        memory.close().await;
+    }
     state.shutdown.cancel();
     match server.await {
         Ok(Ok(())) => {}

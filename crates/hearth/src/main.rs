@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod daemon;
 mod embedded;
+mod memory;
 mod paths;
 mod wiring;
 
@@ -111,6 +112,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     .path_of(hearth_engine::store::DEFAULT_MODEL),
             };
             commands::bench::engine::run(model, threads, tokens, rounds, json).await
+        }
+        Command::Bench {
+            target:
+                cli::BenchTarget::Memory {
+                    items,
+                    queries,
+                    embedder,
+                },
+        } => {
+            let embedder = match embedder {
+                Some(dir) => dir,
+                None => hearth_memory::embed::embedder_dir(&paths::models_dir(
+                    &paths::default_data_dir()?,
+                )),
+            };
+            commands::bench::memory::run(items, queries, &embedder, json).await
+        }
+        Command::Memory { action } => {
+            commands::memory::run(&commands::load_config(cli.config.as_deref())?, action, json)
+                .await
         }
     }
 }

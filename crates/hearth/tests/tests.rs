@@ -7,4 +7,5 @@ mod common;
 mod crash;
 mod drain;
 mod embedded;
+mod memory;
 mod openclaw;

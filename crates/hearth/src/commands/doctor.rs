@@ -45,6 +45,7 @@ pub async fn run(flag: Option<&Path>, json_out: bool) -> Result<ExitCode> {
         check_state_dir(config, &mut checks);
         check_port(config, &mut checks).await;
         check_models(config, &mut checks).await;
+        check_memory(config, &mut checks);
         check_agents(config, &mut checks);
     }
     let failed = checks.iter().filter(|c| !c.ok).count();
@@ -302,6 +303,40 @@ fn check_embedded(
             error.to_string(),
             "`hearth models pull smollm2-135m` fetches the default; `hearth models add FILE.gguf` adds another",
         ),
+    }
+}
+
+/// Memory's embedder: the in-process model's files (cheap: not loaded),
+/// or the remote one's settings.
+fn check_memory(config: &Config, checks: &mut Vec<Check>) {
+    let memory = &config.memory;
+    if !memory.enabled {
+        checks.push(pass("memory", "off ([memory] enabled = false)"));
+        return;
+    }
+    if let Some(remote) = &memory.remote {
+        checks.push(pass(
+            "memory",
+            format!("embeddings from {} ({})", remote.base_url, remote.model),
+        ));
+        return;
+    }
+    let Ok(data_dir) = config.data_dir() else {
+        return;
+    };
+    let dir = memory.embedder_dir.clone().unwrap_or_else(|| {
+        hearth_memory::embed::embedder_dir(&crate::paths::models_dir(&data_dir))
+    });
+    match hearth_memory::embed::LocalEmbedder::check_files(&dir) {
+        Ok(()) => checks.push(pass(
+            "memory",
+            format!("embedding model at {}", dir.display()),
+        )),
+        Err(error) => checks.push(fail(
+            "memory",
+            error.to_string(),
+            "`hearth models pull all-minilm-l6-v2` (or `hearth run --pull`)",
+        )),
     }
 }
 

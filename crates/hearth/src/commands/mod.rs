@@ -5,6 +5,7 @@ pub mod bench;
 pub mod chat;
 pub mod doctor;
 pub mod init;
+pub mod memory;
 pub mod models;
 pub mod sessions;
 pub mod status;

@@ -51,6 +51,18 @@ async fn run(
     match action {
         ModelsAction::List => list(needs_config()?, false, json_out).await,
         ModelsAction::Check => list(needs_config()?, true, json_out).await,
+        ModelsAction::Pull { name, force } if name == hearth_memory::embed::DEFAULT_EMBEDDER => {
+            let models = store.dir().to_path_buf();
+            let python = std::env::var("HEARTH_PYTHON").unwrap_or_else(|_| "python3".into());
+            let dir = tokio::task::spawn_blocking(move || {
+                hearth_memory::embed::pull_embedder(&models, force, &python, &mut |line| {
+                    eprintln!("{line}")
+                })
+            })
+            .await??;
+            report(json_out, json!({ "ok": true, "name": name, "path": dir }));
+            Ok(ExitCode::SUCCESS)
+        }
         ModelsAction::Pull { name, force } => {
             let model = embedded::pull(store, &name, force).await?;
             report(

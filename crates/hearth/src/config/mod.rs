@@ -11,6 +11,7 @@
 //! - `schema.rs`: [`Config`] and its tables, with defaults.
 //! - `load.rs`: [`Config::load`], the override rules, error locations.
 //! - `validate.rs`: [`Config::validate`], the checks that need no IO.
+//! - `memory.rs`: `[memory]`.
 //! - `error.rs`: [`ConfigError`].
 //! - `template.rs`: the commented file `hearth init` writes.
 //! - `init.rs`: [`init`], writing the file and the data directory.
@@ -18,6 +19,7 @@
 mod error;
 mod init;
 mod load;
+mod memory;
 mod schema;
 mod template;
 mod validate;
@@ -28,6 +30,7 @@ mod tests;
 pub use error::ConfigError;
 pub use init::{InitError, init};
 pub use load::process_env;
+pub use memory::{MemoryConfig, ShortTermBackend};
 pub use schema::{Config, DEFAULT_PORT, LogFormat, SyncMode};
 
 // Only the tests use these names at this level.

@@ -37,6 +37,9 @@ pub struct Config {
     /// `[models.<name>]`: the models agents may use, by name.
     #[serde(default)]
     pub models: BTreeMap<String, ModelConfig>,
+    /// `[memory]`: long-term memory, working memory and recall.
+    #[serde(default)]
+    pub memory: super::MemoryConfig,
     /// `[agents.<id>]`: the agents defined by the file (more may be created
     /// at runtime over the control protocol; those live in the database).
     #[serde(default)]

@@ -74,6 +74,31 @@ level = "info"
 # "text" for reading, "json" for log collectors.
 format = "text"
 
+[memory]
+# Long-term memory: each turn recalls relevant memories (all-MiniLM-L6-v2
+# embeddings in-process + full-text search), turns leaving the context
+# window are stored first, and MEMORY.md / memory/*.md in an agent's
+# workspace are imported. `hearth models pull all-minilm-l6-v2` fetches the
+# model (`hearth run --pull` does it too).
+enabled = true
+# Memories recalled into a turn at most, and the score they need (0..1).
+recall_limit = 5
+recall_min_score = 0.35
+# Import and watch MEMORY.md and memory/**/*.md of each agent's workspace.
+import_files = true
+# embedder_dir = "/path/to/all-minilm-l6-v2"
+# Use an OpenAI-compatible embeddings server instead (changing the embedder
+# re-embeds every memory at the next start):
+# [memory.remote]
+# base_url = "http://127.0.0.1:11434/v1"
+# model = "nomic-embed-text"
+# dimensions = 768
+
+[memory.short_term]
+# Working memory per session: "memory" (in the daemon) or "redis".
+backend = "memory"
+redis_url = "redis://127.0.0.1:6379"
+
 [router]
 # How model calls are retried and when a failing model is skipped.
 # Consecutive failures that make a model be skipped for a while.

@@ -42,6 +42,7 @@ impl Config {
             }
         }
         self.check_agents(&mut problems);
+        self.memory.problems(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {

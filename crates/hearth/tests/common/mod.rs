@@ -70,9 +70,11 @@ impl Daemon {
         let mut text = format!(
             "[gateway]\nbind = \"127.0.0.1:{port}\"\ntoken = \"{TOKEN}\"\n\n\
              [state]\ndir = {dir}\n\n[log]\nlevel = \"warn\"\n\n\
-             [models.echo]\nprovider = \"echo\"\n\n{extra_config}\n",
+             [models.echo]\nprovider = \"echo\"\n\n\
+             [memory]\nembedder_dir = {embedder}\n\n{extra_config}\n",
             port = self.port,
             dir = toml_string(&self.data_dir()),
+            embedder = toml_string(&hearth_testkit::model::minilm_dir()),
         );
         if !extra_config.contains("[agents.main]") {
             text.push_str("\n[agents.main]\nmodel = \"echo\"\n");

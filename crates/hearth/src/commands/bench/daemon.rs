@@ -20,6 +20,8 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The config of one daemon: loopback, a token (so auth is measured too),
 /// the echo model, quiet logs, and limits no benchmark load reaches.
+/// Memory is off: this measures the gateway and pipeline alone
+/// (`hearth bench memory` measures memory).
 pub fn config_text(port: u16, token: &str, data_dir: &Path) -> String {
     // toml's own string encoding quotes and escapes the path.
     let dir = toml::Value::String(data_dir.display().to_string());
@@ -39,6 +41,9 @@ max_pending = 4096
 
 [log]
 level = "warn"
+
+[memory]
+enabled = false
 
 [models.echo]
 provider = "echo"

@@ -7,6 +7,7 @@
 mod daemon;
 pub mod engine;
 mod load;
+pub mod memory;
 mod procfs;
 mod report;
 mod stats;
