@@ -103,6 +103,16 @@ impl LocalEmbedder {
         Ok(())
     }
 
+    /// Word pieces the model reads for `texts` (special tokens included,
+    /// truncation applied, no padding): what embedding cost scales with.
+    pub fn count_tokens(&self, texts: &[String]) -> usize {
+        texts
+            .iter()
+            .filter_map(|t| self.inner.tokenizer.encode(t.as_str(), true).ok())
+            .map(|e| e.get_attention_mask().iter().filter(|&&m| m == 1).count())
+            .sum()
+    }
+
     /// Embeds on the calling thread (the async [`Embedder::embed`] moves
     /// this to the blocking pool).
     pub fn embed_blocking(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {

@@ -161,3 +161,116 @@ impl Embedder for RemoteEmbedder {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-request HTTP server answering `status` with `body`; returns
+    /// its base URL and the request it received.
+    async fn serve_once(
+        status: &'static str,
+        body: String,
+    ) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // Read headers, then the body by Content-Length.
+            loop {
+                let n = socket.read(&mut buffer).await.unwrap();
+                request.extend_from_slice(&buffer[..n]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length: usize = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let response = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(response.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&request).to_string()
+        });
+        (url, task)
+    }
+
+    fn config(url: String, dimensions: usize) -> RemoteEmbedderConfig {
+        RemoteEmbedderConfig {
+            base_url: url,
+            model: "nomic-embed-text".into(),
+            dimensions,
+            api_key_env: None,
+            max_tokens: 512,
+            batch: 64,
+        }
+    }
+
+    #[tokio::test]
+    async fn vectors_come_back_in_input_order_and_unit_length() {
+        // Answers out of order, as the API allows (each datum has an index).
+        let body = r#"{"object":"list","data":[
+            {"object":"embedding","index":1,"embedding":[0.0,3.0,4.0]},
+            {"object":"embedding","index":0,"embedding":[2.0,0.0,0.0]}],
+            "model":"nomic-embed-text","usage":{"prompt_tokens":4,"total_tokens":4}}"#;
+        let (url, request) = serve_once("200 OK", body.into()).await;
+        let embedder = RemoteEmbedder::new(config(url.clone(), 3)).unwrap();
+        assert_eq!(embedder.info().id, format!("openai:{url}:nomic-embed-text"));
+        let vectors = embedder
+            .embed(&["first".into(), "second".into()])
+            .await
+            .unwrap();
+        assert_eq!(vectors, vec![vec![1.0, 0.0, 0.0], vec![0.0, 0.6, 0.8]]);
+        let request = request.await.unwrap();
+        assert!(request.starts_with("POST /v1/embeddings"), "{request}");
+        assert!(
+            request.contains(r#""input":["first","second"]"#),
+            "{request}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wrong_dimension_or_an_error_status_is_a_clear_error() {
+        let body = r#"{"data":[{"index":0,"embedding":[1.0,2.0]}]}"#;
+        let (url, _) = serve_once("200 OK", body.into()).await;
+        let error = RemoteEmbedder::new(config(url, 3))
+            .unwrap()
+            .embed(&["x".into()])
+            .await
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("returned 2 dimensions; the config says 3"),
+            "{error}"
+        );
+
+        let (url, _) = serve_once(
+            "500 Internal Server Error",
+            r#"{"error":"model not loaded"}"#.into(),
+        )
+        .await;
+        let error = RemoteEmbedder::new(config(url, 3))
+            .unwrap()
+            .embed(&["x".into()])
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("500") && error.to_string().contains("model not loaded"),
+            "{error}"
+        );
+    }
+}
