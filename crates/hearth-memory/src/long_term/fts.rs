@@ -28,9 +28,10 @@ const STOPWORDS: &[&str] = &[
     "those", "will", "would", "could", "should", "our", "its", "all", "any", "some", "also",
 ];
 
-/// Terms of a query past this many are ignored (bounds the work of one
-/// search).
-const MAX_TERMS: usize = 32;
+/// Terms of a query kept, longest first (longer substrings are rarer, so
+/// they carry the ranking; every term kept costs a posting-list scan and
+/// scoring of every row it matches).
+const MAX_TERMS: usize = 8;
 
 pub fn is_cjk(c: char) -> bool {
     matches!(c as u32,
@@ -64,7 +65,11 @@ pub fn build(query: &str) -> TextQuery {
     dedup(&mut terms);
     dedup(&mut short);
     if !terms.is_empty() {
-        terms.truncate(MAX_TERMS);
+        if terms.len() > MAX_TERMS {
+            // Stable: among equal lengths the query's order decides.
+            terms.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
+            terms.truncate(MAX_TERMS);
+        }
         let quoted: Vec<String> = terms
             .iter()
             .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
@@ -159,6 +164,17 @@ mod tests {
             build("北京 天气"),
             TextQuery::Like(vec!["北京".into(), "天气".into()])
         );
+    }
+
+    #[test]
+    fn long_queries_keep_their_longest_terms() {
+        let query = "alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo";
+        let TextQuery::Match(expression) = build(query) else {
+            panic!("a match")
+        };
+        assert_eq!(expression.matches(" OR ").count(), MAX_TERMS - 1);
+        assert!(expression.contains("\"foxtrot\"") && expression.contains("\"juliett\""));
+        assert!(!expression.contains("\"golf\""), "{expression}");
     }
 
     #[test]
