@@ -163,7 +163,11 @@ fn text_candidates(
         TextQuery::Nothing => return Ok(Vec::new()),
         TextQuery::Match(expression) => {
             values.push(Value::Text(expression));
-            let filter_sql = filter_clause(filter, &mut values);
+            // `+` keeps SQLite from driving the query through the agent
+            // index (every item of the agent, probing FTS5 for each):
+            // the full-text match is the selective side.
+            let filter_sql =
+                filter_clause(filter, &mut values).replace(" i.agent =", " +i.agent =");
             values.push(Value::Integer(k as i64));
             format!(
                 "SELECT f.rowid, -bm25(mem_fts) FROM mem_fts f JOIN mem_items i ON i.id = f.rowid
