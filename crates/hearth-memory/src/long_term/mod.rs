@@ -40,7 +40,7 @@ use crate::MemoryError;
 use crate::embed::Embedder;
 use build::Build;
 use index::{ItemFields, VectorIndex};
-use sql::{ITEM_COLUMNS, filter_clause, now_ms, read_item};
+use sql::{AgentIndex, ITEM_COLUMNS, filter_clause, now_ms, read_item};
 
 /// Long work reports through this: re-embedding after a change of
 /// embedder, and rebuilding the index.
@@ -145,10 +145,6 @@ impl LongTermMemory {
                 dirty: AtomicBool::new(fresh),
             }),
         })
-    }
-
-    pub fn embedder(&self) -> &Arc<dyn Embedder> {
-        &self.inner.embedder
     }
 
     /// Stores one memory. Text over [`MAX_ITEM_BYTES`] is refused: use
@@ -298,7 +294,7 @@ impl LongTermMemory {
         let limit = limit.clamp(1, 1000) as i64;
         blocking(move || {
             let mut values = Vec::new();
-            let mut where_sql = filter_clause(&filter, &mut values);
+            let mut where_sql = filter_clause(&filter, &mut values, AgentIndex::Use);
             if let Some(before) = before_id {
                 values.push(before.into());
                 where_sql.push_str(&format!(" AND i.id < ?{}", values.len()));

@@ -10,20 +10,15 @@ use rusqlite::types::Value;
 use super::fts::{self, TextQuery};
 use super::item::{Filter, SearchHit, SearchMode, SearchOptions};
 use super::rank::{self, Candidate};
-use super::sql::{ITEM_COLUMNS, filter_clause, now_ms, read_item};
+use super::sql::{AgentIndex, ITEM_COLUMNS, filter_clause, now_ms, read_item};
 use super::{Inner, LongTermMemory, blocking};
 use crate::MemoryError;
 
 /// Longest query accepted (a query is a question, not a document).
 const MAX_QUERY_BYTES: usize = 4096;
 
-pub async fn run(
-    memory: &LongTermMemory,
-    query: &str,
-    filter: &Filter,
-    options: &SearchOptions,
-    mark_recalled: bool,
-) -> Result<Vec<SearchHit>, MemoryError> {
+/// Refuses a search that cannot be run, before any embedding is paid for.
+fn check(query: &str, filter: &Filter, options: &SearchOptions) -> Result<(), MemoryError> {
     options.validate()?;
     let query = query.trim();
     if query.is_empty() {
@@ -39,13 +34,26 @@ pub async fn run(
             "filter.agent must name an agent".into(),
         ));
     }
+    Ok(())
+}
+
+pub async fn run(
+    memory: &LongTermMemory,
+    query: &str,
+    filter: &Filter,
+    options: &SearchOptions,
+    mark_recalled: bool,
+) -> Result<Vec<SearchHit>, MemoryError> {
+    check(query, filter, options)?;
+    let query = query.trim();
     let vector = match options.mode {
         SearchMode::Text => None,
         _ => Some(memory.inner().embedder.embed_one(query).await?),
     };
-    run_with_vector(memory, query, vector, filter, options, mark_recalled).await
+    search_blocking(memory, query, vector, filter, options, mark_recalled).await
 }
 
+/// [`run`] with the query's vector already computed.
 pub async fn run_with_vector(
     memory: &LongTermMemory,
     query: &str,
@@ -54,7 +62,18 @@ pub async fn run_with_vector(
     options: &SearchOptions,
     mark_recalled: bool,
 ) -> Result<Vec<SearchHit>, MemoryError> {
-    options.validate()?;
+    check(query, filter, options)?;
+    search_blocking(memory, query.trim(), vector, filter, options, mark_recalled).await
+}
+
+async fn search_blocking(
+    memory: &LongTermMemory,
+    query: &str,
+    vector: Option<Vec<f32>>,
+    filter: &Filter,
+    options: &SearchOptions,
+    mark_recalled: bool,
+) -> Result<Vec<SearchHit>, MemoryError> {
     let inner = memory.inner().clone();
     let (query, filter, options) = (query.to_owned(), filter.clone(), options.clone());
     blocking(move || {
@@ -163,11 +182,7 @@ fn text_candidates(
         TextQuery::Nothing => return Ok(Vec::new()),
         TextQuery::Match(expression) => {
             values.push(Value::Text(expression));
-            // `+` keeps SQLite from driving the query through the agent
-            // index (every item of the agent, probing FTS5 for each):
-            // the full-text match is the selective side.
-            let filter_sql =
-                filter_clause(filter, &mut values).replace(" i.agent =", " +i.agent =");
+            let filter_sql = filter_clause(filter, &mut values, AgentIndex::Skip);
             values.push(Value::Integer(k as i64));
             format!(
                 "SELECT f.rowid, -bm25(mem_fts) FROM mem_fts f JOIN mem_items i ON i.id = f.rowid
@@ -183,7 +198,7 @@ fn text_candidates(
                 score.push(format!("(i.text LIKE ?{} ESCAPE '\\')", values.len()));
             }
             let score = score.join(" + ");
-            let filter_sql = filter_clause(filter, &mut values);
+            let filter_sql = filter_clause(filter, &mut values, AgentIndex::Use);
             values.push(Value::Integer(k as i64));
             format!(
                 "SELECT i.id, CAST({score} AS REAL) AS s FROM mem_items i

@@ -10,9 +10,19 @@ use super::item::{Filter, MemoryItem};
 pub const ITEM_COLUMNS: &str = "i.id, i.agent, i.kind, i.text, i.user_id, i.channel, i.session, \
      i.source, i.chunk, i.tags, i.importance, i.created_ms, i.accessed_ms, i.recalls";
 
+/// Whether the agent condition may use the agent index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentIndex {
+    /// Listings: the index is the way in.
+    Use,
+    /// Full-text queries: the match is the selective side, and walking
+    /// every item of the agent to probe FTS5 for each is the slow plan.
+    Skip,
+}
+
 /// ` AND ...` conditions on alias `i` for `filter`, with their parameters
 /// appended to `params`.
-pub fn filter_clause(filter: &Filter, params: &mut Vec<Value>) -> String {
+pub fn filter_clause(filter: &Filter, params: &mut Vec<Value>, agent_index: AgentIndex) -> String {
     let mut sql = String::new();
     // `condition` has one `?`, numbered here after the parameters so far.
     fn push(sql: &mut String, condition: &str, value: Value, params: &mut Vec<Value>) {
@@ -21,7 +31,11 @@ pub fn filter_clause(filter: &Filter, params: &mut Vec<Value>) -> String {
     }
     push(
         &mut sql,
-        " AND i.agent = ?",
+        match agent_index {
+            AgentIndex::Use => " AND i.agent = ?",
+            // A unary `+` keeps SQLite from using an index for the term.
+            AgentIndex::Skip => " AND +i.agent = ?",
+        },
         Value::Text(filter.agent.clone()),
         params,
     );
