@@ -315,7 +315,8 @@ fn for_each_item(
 ) -> Result<(), MemoryError> {
     let vector = if with_vectors { "vector" } else { "x''" };
     let mut statement = conn.prepare(&format!(
-        "SELECT id, agent, kind, user_id, channel, session, tags, created_ms, {vector} FROM mem_items"
+        "SELECT id, agent, kind, user_id, channel, session, tags, created_ms, {vector}, text
+         FROM mem_items"
     ))?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
@@ -326,9 +327,11 @@ fn for_each_item(
         let session: Option<String> = row.get(5)?;
         let tags: Vec<String> = serde_json::from_str(&row.get::<_, String>(6)?).unwrap_or_default();
         let blob = row.get_ref(8)?.as_blob().unwrap_or_default();
+        let text = row.get_ref(9)?.as_str().unwrap_or_default();
         each(
             row.get(0)?,
             ItemFields {
+                text,
                 agent: &agent,
                 kind: &kind,
                 user: user.as_deref(),

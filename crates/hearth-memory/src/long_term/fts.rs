@@ -21,7 +21,7 @@ pub enum TextQuery {
 }
 
 /// Words so common they only add noise (and cost) to BM25.
-const STOPWORDS: &[&str] = &[
+pub const STOPWORDS: &[&str] = &[
     "the", "and", "for", "are", "but", "not", "you", "your", "with", "this", "that", "from",
     "have", "has", "was", "were", "what", "when", "where", "which", "who", "how", "why", "can",
     "does", "did", "about", "into", "than", "then", "them", "they", "their", "there", "these",

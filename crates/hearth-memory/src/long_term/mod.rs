@@ -15,6 +15,7 @@ mod fts;
 mod import;
 mod index;
 mod item;
+mod lexicon;
 mod rank;
 mod search;
 mod sql;
@@ -489,6 +490,7 @@ impl Inner {
             index.add_fields(
                 *id as u64,
                 &ItemFields {
+                    text: &m.text,
                     agent: &m.agent,
                     kind: &m.kind,
                     user: m.user.as_deref(),

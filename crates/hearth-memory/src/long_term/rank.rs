@@ -100,27 +100,30 @@ pub fn mmr(
         candidates.truncate(limit);
         return candidates;
     }
+    // Each candidate's greatest similarity to what is picked so far,
+    // updated with each pick (so every pair is compared once).
+    let mut redundancy = vec![0.0f32; candidates.len()];
     let mut picked: Vec<Candidate> = Vec::with_capacity(limit);
     while picked.len() < limit && !candidates.is_empty() {
         let mut best = 0;
         let mut best_value = f32::NEG_INFINITY;
         for (i, c) in candidates.iter().enumerate() {
-            let redundancy = picked
-                .iter()
-                .filter_map(|p| {
-                    Some(crate::embed::cosine(
-                        vectors.get(&c.id)?,
-                        vectors.get(&p.id)?,
-                    ))
-                })
-                .fold(0.0f32, f32::max);
-            let value = lambda * c.score - (1.0 - lambda) * redundancy;
+            let value = lambda * c.score - (1.0 - lambda) * redundancy[i];
             if value > best_value {
                 best_value = value;
                 best = i;
             }
         }
-        picked.push(candidates.remove(best));
+        let chosen = candidates.remove(best);
+        redundancy.remove(best);
+        if let Some(chosen_vector) = vectors.get(&chosen.id) {
+            for (c, r) in candidates.iter().zip(redundancy.iter_mut()) {
+                if let Some(v) = vectors.get(&c.id) {
+                    *r = r.max(crate::embed::cosine(v, chosen_vector));
+                }
+            }
+        }
+        picked.push(chosen);
     }
     picked
 }

@@ -1,5 +1,6 @@
 //! One search: embed the query, gather vector and BM25 candidates under the
-//! filter, fuse, adjust for recency and importance, drop what scores below
+//! filter (the keyword index, or FTS5's trigrams for what it cannot find),
+//! fuse, adjust for recency and importance, drop what scores below
 //! the threshold, and pick a diverse top-k.
 
 use std::collections::HashMap;
@@ -101,21 +102,39 @@ fn search(
     // need room to choose.
     let k = (options.limit * 4).max(40);
     let mut by_vector = Vec::new();
-    if let Some(vector) = vector {
+    let mut by_text = Vec::new();
+    let mut fall_back = false;
+    {
         let index = inner.index.read();
-        if let Some(compiled) = index.compile(filter) {
+        // A filter naming a value never stored matches nothing.
+        let Some(compiled) = index.compile(filter) else {
+            return Ok(Vec::new());
+        };
+        if let Some(vector) = vector {
             by_vector = index
                 .search(vector, k, &compiled)?
                 .into_iter()
                 .map(|(id, similarity)| (id as i64, similarity))
                 .collect();
         }
+        if options.mode != SearchMode::Vector {
+            match index.text_search(query, k, &compiled) {
+                Some(found) => {
+                    by_text = found
+                        .into_iter()
+                        .map(|(id, score)| (id as i64, score))
+                        .collect();
+                }
+                // No whole word of the query is indexed: the trigram
+                // index still finds it inside words (a fragment of an
+                // identifier). Slower, and only needed then.
+                None => fall_back = true,
+            }
+        }
     }
-    let by_text = if options.mode == SearchMode::Vector {
-        Vec::new()
-    } else {
-        text_candidates(inner, query, filter, k)?
-    };
+    if fall_back {
+        by_text = substring_candidates(inner, query, filter, k)?;
+    }
     let mut candidates = rank::fuse(&by_vector, &by_text);
     if candidates.is_empty() {
         return Ok(Vec::new());
@@ -170,8 +189,9 @@ fn search(
         .collect())
 }
 
-/// BM25 candidates (higher is better) under the filter.
-fn text_candidates(
+/// BM25 candidates (higher is better) under the filter from FTS5's
+/// trigram index: slower than the word index, but it matches substrings.
+fn substring_candidates(
     inner: &Inner,
     query: &str,
     filter: &Filter,

@@ -208,6 +208,56 @@ async fn chinese_text_is_found_by_a_chinese_query() {
     assert!(hits[0].item.text.contains("桜"), "{:?}", texts(&hits));
 }
 
+fn text_only() -> SearchOptions {
+    SearchOptions {
+        mode: SearchMode::Text,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn words_rank_by_bm25_and_fragments_inside_words_fall_back_to_trigrams() {
+    let memory = memory().await;
+    add_all(
+        &memory,
+        "a",
+        &[
+            "The file server is called fileserver01 and sits in rack B.",
+            "Backups of the file server run nightly.",
+            "Ada's memories of the summer trip to Lisbon.",
+        ],
+    )
+    .await;
+    // Whole words, plurals folded: the word index answers.
+    let hits = memory
+        .search("memory Lisbon", &Filter::agent("a"), &text_only())
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&hits),
+        ["Ada's memories of the summer trip to Lisbon."]
+    );
+    // "server01" is no word of any item, only part of one: FTS5's trigrams
+    // still find it.
+    let hits = memory
+        .search("server01", &Filter::agent("a"), &text_only())
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&hits),
+        ["The file server is called fileserver01 and sits in rack B."]
+    );
+    // The filter applies to both: another agent sees nothing.
+    add_all(&memory, "b", &["unrelated"]).await;
+    for query in ["Lisbon", "server01"] {
+        let hits = memory
+            .search(query, &Filter::agent("b"), &text_only())
+            .await
+            .unwrap();
+        assert!(hits.is_empty(), "{query}: {:?}", texts(&hits));
+    }
+}
+
 #[tokio::test]
 async fn filters_scope_every_search_and_listing() {
     let memory = memory().await;
@@ -363,9 +413,25 @@ async fn mmr_spreads_results_over_different_memories() {
     .await;
     let diverse = SearchOptions {
         limit: 2,
-        mmr_lambda: 0.5,
+        mmr_lambda: 0.3,
         ..Default::default()
     };
+    // Without diversity the two near-duplicates about running take both
+    // places; a strong diversity weight makes room for the other memory.
+    let plain = SearchOptions {
+        limit: 2,
+        mmr_lambda: 1.0,
+        ..Default::default()
+    };
+    let hits = memory
+        .search("when do backups run", &Filter::agent("a"), &plain)
+        .await
+        .unwrap();
+    assert!(
+        !hits.iter().any(|h| h.item.text.contains("NAS")),
+        "{:?}",
+        texts(&hits)
+    );
     let hits = memory
         .search("when do backups run", &Filter::agent("a"), &diverse)
         .await
@@ -558,6 +624,12 @@ async fn the_index_is_saved_reloaded_and_rebuilt_when_stale() {
             .await
             .unwrap();
         assert!(hits[0].item.text.contains("kayak"));
+        // The word index is rebuilt from the rows: text search finds them.
+        let hits = memory
+            .search("taxes", &Filter::agent("a"), &text_only())
+            .await
+            .unwrap();
+        assert_eq!(texts(&hits), ["Taxes are due in July."]);
         // Written without saving the index: a crash before shutdown.
         add_all(&memory, "a", &["The tent poles are in the attic."]).await;
         std::mem::forget(memory);
