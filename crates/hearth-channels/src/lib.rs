@@ -1,0 +1,12 @@
+//! Chat-platform adapters and the framework every adapter shares.
+//!
+//! Built up by the channels issue; so far:
+//!
+//! - [`text`]: turning a reply into what a platform can take: [`text::chunk`]
+//!   cuts it at the platform's length limit at paragraph, line, sentence or
+//!   word boundaries, and never leaves a code fence open across a cut.
+//!
+//! Adapters will live one folder and one cargo feature each, their wire
+//! types private to that folder; two adapters never import each other.
+
+pub mod text;
