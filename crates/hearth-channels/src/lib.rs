@@ -4,7 +4,9 @@
 //!
 //! - [`text`]: turning a reply into what a platform can take: [`text::chunk`]
 //!   cuts it at the platform's length limit at paragraph, line, sentence or
-//!   word boundaries, and never leaves a code fence open across a cut.
+//!   word boundaries, and never leaves a code fence open across a cut;
+//!   [`text::render`] writes the markdown in the platform's markup
+//!   (Telegram HTML, Matrix HTML, IRC control codes, plain text).
 //!
 //! Adapters will live one folder and one cargo feature each, their wire
 //! types private to that folder; two adapters never import each other.

@@ -2,5 +2,7 @@
 //! accepts.
 
 mod chunk;
+mod markup;
 
 pub use chunk::{Measure, chunk};
+pub use markup::{Markup, render};
