@@ -277,14 +277,14 @@ fn split_code(
     let mut part: Vec<String> = Vec::new();
     let mut length = 0;
     for line in lines {
+        let size = measure.len(&line);
         // +1 for the newline joining it to the line before.
-        let size = measure.len(&line) + usize::from(!part.is_empty());
-        if !part.is_empty() && length + size > room {
+        if !part.is_empty() && length + 1 + size > room {
             out.push(render_code(open, &part, close));
             part.clear();
             length = 0;
         }
-        length += measure.len(&line) + usize::from(!part.is_empty());
+        length += size + usize::from(!part.is_empty());
         part.push(line);
     }
     if !part.is_empty() {

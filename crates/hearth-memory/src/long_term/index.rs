@@ -9,10 +9,9 @@
 //! degrade when most of the graph is filtered out.
 
 use std::collections::HashMap;
-
-use rustc_hash::FxHashMap;
 use std::path::Path;
 
+use rustc_hash::FxHashMap;
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
 use super::MemoryError;

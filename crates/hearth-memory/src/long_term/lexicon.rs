@@ -179,12 +179,13 @@ impl Lexicon {
 /// Calls `each` with every indexed token of `text`, in order.
 pub fn for_each_token(text: &str, mut each: impl FnMut(&str)) {
     let mut word = String::new();
+    let mut word_chars = 0usize;
     let mut previous_cjk: Option<char> = None;
     let mut cjk_run = 0usize;
     let mut bigram = String::new();
     for c in text.chars() {
         if is_cjk(c) {
-            end_word(&mut word, &mut each);
+            end_word(&mut word, &mut word_chars, &mut each);
             if let Some(p) = previous_cjk {
                 bigram.clear();
                 bigram.push(p);
@@ -196,26 +197,30 @@ pub fn for_each_token(text: &str, mut each: impl FnMut(&str)) {
         } else {
             end_cjk_run(previous_cjk.take(), std::mem::take(&mut cjk_run), &mut each);
             if c.is_alphanumeric() || c == '_' {
-                if word.chars().count() < MAX_TERM_CHARS {
+                if word_chars < MAX_TERM_CHARS {
                     word.extend(c.to_lowercase());
+                    word_chars += 1;
                 }
             } else {
-                end_word(&mut word, &mut each);
+                end_word(&mut word, &mut word_chars, &mut each);
             }
         }
     }
-    end_word(&mut word, &mut each);
+    end_word(&mut word, &mut word_chars, &mut each);
     end_cjk_run(previous_cjk, cjk_run, &mut each);
 }
 
-fn end_word(word: &mut String, each: &mut impl FnMut(&str)) {
-    if word.chars().count() >= 2
+/// Emits the word collected so far (unless too short or a stopword) and
+/// starts a new one. `chars` counts its characters as they are pushed.
+fn end_word(word: &mut String, chars: &mut usize, each: &mut impl FnMut(&str)) {
+    if *chars >= 2
         && !STOPWORDS.contains(&word.as_str())
         && !SHORT_STOPWORDS.contains(&word.as_str())
     {
         each(&stem(word));
     }
     word.clear();
+    *chars = 0;
 }
 
 /// A lone CJK character is a word of its own; longer runs gave bigrams.

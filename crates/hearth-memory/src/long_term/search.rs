@@ -51,7 +51,7 @@ pub async fn run(
         SearchMode::Text => None,
         _ => Some(memory.inner().embedder.embed_one(query).await?),
     };
-    search_blocking(memory, query, vector, filter, options, mark_recalled).await
+    run_with_vector(memory, query, vector, filter, options, mark_recalled).await
 }
 
 /// [`run`] with the query's vector already computed.
@@ -64,19 +64,8 @@ pub async fn run_with_vector(
     mark_recalled: bool,
 ) -> Result<Vec<SearchHit>, MemoryError> {
     check(query, filter, options)?;
-    search_blocking(memory, query.trim(), vector, filter, options, mark_recalled).await
-}
-
-async fn search_blocking(
-    memory: &LongTermMemory,
-    query: &str,
-    vector: Option<Vec<f32>>,
-    filter: &Filter,
-    options: &SearchOptions,
-    mark_recalled: bool,
-) -> Result<Vec<SearchHit>, MemoryError> {
     let inner = memory.inner().clone();
-    let (query, filter, options) = (query.to_owned(), filter.clone(), options.clone());
+    let (query, filter, options) = (query.trim().to_owned(), filter.clone(), options.clone());
     blocking(move || {
         search(
             &inner,
