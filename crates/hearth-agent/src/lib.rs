@@ -11,6 +11,7 @@
 //! - [`persona`]: the system prompt from `AGENTS.md` / `SOUL.md`.
 //! - [`registry`]: the agents served and their provider routes.
 //! - [`delivery`]: the outbox, inline sends and the retry sweep.
+//! - `pipeline`: the runtime as the `Pipeline` chat channels feed.
 //! - [`events`]: run events for streaming clients.
 //! - [`metrics`]: Prometheus metrics.
 //!
@@ -22,6 +23,7 @@ pub mod events;
 pub mod memory;
 pub mod metrics;
 pub mod persona;
+mod pipeline;
 pub mod registry;
 pub mod runtime;
 pub mod settings;

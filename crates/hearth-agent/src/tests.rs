@@ -114,6 +114,7 @@ fn message(id: &str, session: &str, text: &str) -> InboundMessage {
         text: text.into(),
         context: vec![],
         received_at_ms: hearth_core::now_ms(),
+        origin: None,
     }
 }
 
@@ -553,10 +554,15 @@ async fn a_run_queued_twice_is_delivered_once() {
             .await
             .unwrap();
     }
-    let h = unstarted(dir, FakeProvider::echo(), RuntimeConfig::default()).await;
+    // The model is held until both recoveries have queued the run; else the
+    // first copy can finish before the second recovery looks.
+    let gate = Arc::new(Semaphore::new(0));
+    let provider = FakeProvider::echo().with_gate(gate.clone());
+    let h = unstarted(dir, provider, RuntimeConfig::default()).await;
     // Two recoveries racing over the same unfinished run.
     let (a, b) = tokio::join!(h.runtime.start(), h.runtime.start());
     assert_eq!((a.unwrap(), b.unwrap()), (1, 1));
+    gate.add_permits(2);
     wait_done(&h, "r1").await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(h.channel.delivered().get("r1"), Some(&1), "delivered once");

@@ -190,6 +190,8 @@ async fn run_one(inner: &Inner, message: InboundMessage, abort: &CancellationTok
         session_key: message.session_key.clone(),
         channel: message.channel.clone(),
         text: text.clone(),
+        to: message.origin.as_ref().map(|o| o.conversation.clone()),
+        reply_to: message.origin.as_ref().and_then(|o| o.message_id.clone()),
     };
     let delivered_on_commit = inner
         .channels

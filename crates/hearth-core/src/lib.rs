@@ -15,7 +15,9 @@
 //! - [`envelope`]: inbound and outbound messages crossing the pipeline.
 //! - [`provider`]: the streaming model [`Provider`] trait and its error kinds.
 //! - [`store`]: the durable [`Store`] the pipeline is written against.
-//! - [`channel`]: the delivery side of a [`Channel`].
+//! - [`channel`]: the [`Channel`] contract: start with a context, send,
+//!   capabilities, health; and the [`InboundSink`] adapters feed.
+//! - [`pairing`]: the [`PairingStore`] behind DM access policy.
 //! - [`wheel`]: model files fetched out of Python wheels with pip.
 //!
 //! This crate has no sockets, no SQL and no HTTP framework: anything that
@@ -25,14 +27,22 @@
 pub mod channel;
 pub mod envelope;
 pub mod message;
+pub mod pairing;
 pub mod provider;
 pub mod session;
 pub mod store;
 pub mod wheel;
 
-pub use channel::{Channel, ChannelError};
-pub use envelope::{InboundMessage, OutboundMessage};
+pub use channel::{
+    Admission, Capabilities, Channel, ChannelContext, ChannelError, ChannelHealth, HealthCell,
+    HealthState, InboundError, InboundSink, Markup, Measure, Pipeline, PlatformMessage,
+    WebhookHandler, WebhookRequest, WebhookResponse,
+};
+pub use envelope::{
+    Attachment, Conversation, ConversationKind, InboundMessage, Origin, OutboundMessage, Sender,
+};
 pub use message::{ChatMessage, Role, ToolCall, ToolSpec};
+pub use pairing::{ApprovedSender, PairingOutcome, PairingRequest, PairingStore};
 pub use provider::{
     ChatEvent, ChatRequest, ChatStream, Completion, ErrorKind, FinishReason, Provider,
     ProviderError, ToolChoice, Usage,
