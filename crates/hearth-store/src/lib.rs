@@ -1,11 +1,13 @@
 //! Hearth's persistence: the only crate that speaks SQL.
 //!
-//! [`SqliteStore`] implements [`hearth_core::Store`] on an embedded SQLite
+//! [`SqliteStore`] implements [`hearth_core::Store`] (and
+//! [`hearth_core::PairingStore`]) on an embedded SQLite
 //! database in WAL mode. The parts:
 //!
 //! - [`migrations`]: versioned schema changes, applied on open.
 //! - one module per table, each the *only* writer of its table
-//!   (`inbox`, `outbox`, `transcript`, `sessions`, `agents`, `audit`), so that
+//!   (`inbox`, `outbox`, `transcript`, `sessions`, `agents`, `audit`,
+//!   `pairing` for channel access), so that
 //!   encryption at rest can later wrap the text columns in one place;
 //! - `sqlite`: connection handling and the `Store` implementation, which
 //!   composes those writers into the transactions the contract promises.
@@ -20,6 +22,7 @@ mod audit;
 mod inbox;
 pub mod migrations;
 mod outbox;
+mod pairing;
 mod sessions;
 mod sqlite;
 mod transcript;

@@ -87,6 +87,27 @@ pub const MIGRATIONS: &[&str] = &[
         detail  TEXT NOT NULL
     );
     "#,
+    // 2: channel access: senders an operator approved, pending pairing codes.
+    r#"
+    CREATE TABLE channel_senders (
+        channel         TEXT NOT NULL,
+        sender_id       TEXT NOT NULL,
+        sender_name     TEXT,
+        approved_at_ms  INTEGER NOT NULL,
+        approved_by     TEXT NOT NULL,
+        PRIMARY KEY (channel, sender_id)
+    );
+    CREATE TABLE channel_pairing (
+        channel         TEXT NOT NULL,
+        sender_id       TEXT NOT NULL,
+        sender_name     TEXT,
+        code            TEXT NOT NULL,
+        created_at_ms   INTEGER NOT NULL,
+        expires_at_ms   INTEGER NOT NULL,
+        PRIMARY KEY (channel, sender_id)
+    );
+    CREATE UNIQUE INDEX channel_pairing_code ON channel_pairing (channel, code);
+    "#,
 ];
 
 /// Brings the database up to the newest schema. Refuses a database written

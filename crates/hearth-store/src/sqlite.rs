@@ -11,13 +11,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hearth_core::{
-    AcceptOutcome, AgentId, AgentRecord, InboundMessage, OutboxItem, RunRecord, SessionKey,
-    SessionRecord, Store, StoreError, TranscriptEntry, TurnOutcome, now_ms,
+    AcceptOutcome, AgentId, AgentRecord, ApprovedSender, InboundMessage, OutboxItem,
+    PairingOutcome, PairingRequest, PairingStore, RunRecord, Sender, SessionKey, SessionRecord,
+    Store, StoreError, TranscriptEntry, TurnOutcome, now_ms,
 };
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use crate::{agents, audit, backend, inbox, migrations, outbox, sessions, transcript};
+use crate::{agents, audit, backend, inbox, migrations, outbox, pairing, sessions, transcript};
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -326,5 +327,83 @@ impl Store for SqliteStore {
         let (actor, action, detail) = (actor.to_owned(), action.to_owned(), detail.clone());
         self.write(move |tx| audit::append(tx, &actor, &action, &detail))
             .await
+    }
+}
+
+#[async_trait]
+impl PairingStore for SqliteStore {
+    async fn is_approved(&self, channel: &str, sender_id: &str) -> Result<bool, StoreError> {
+        let (channel, sender) = (channel.to_owned(), sender_id.to_owned());
+        self.read(move |conn| pairing::is_approved(conn, &channel, &sender))
+            .await
+    }
+
+    async fn request_pairing(
+        &self,
+        channel: &str,
+        sender: &Sender,
+        code: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+        max_pending: usize,
+    ) -> Result<PairingOutcome, StoreError> {
+        let (channel, sender, code) = (channel.to_owned(), sender.clone(), code.to_owned());
+        self.write(move |tx| {
+            pairing::request(tx, &channel, &sender, &code, now_ms, ttl_ms, max_pending)
+        })
+        .await
+    }
+
+    async fn approve_pairing(
+        &self,
+        channel: &str,
+        code: &str,
+        approved_by: &str,
+        now_ms: i64,
+    ) -> Result<Option<ApprovedSender>, StoreError> {
+        let (channel, code, by) = (channel.to_owned(), code.to_owned(), approved_by.to_owned());
+        self.write(move |tx| {
+            let approved = pairing::approve(tx, &channel, &code, &by, now_ms)?;
+            if let Some(approved) = &approved {
+                let detail = serde_json::json!({
+                    "channel": channel, "sender": approved.sender.id,
+                });
+                audit::append(tx, &by, "pairing.approve", &detail)?;
+            }
+            Ok(approved)
+        })
+        .await
+    }
+
+    async fn pairing_requests(
+        &self,
+        channel: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Vec<PairingRequest>, StoreError> {
+        let channel = channel.map(str::to_owned);
+        self.read(move |conn| pairing::requests(conn, channel.as_deref(), now_ms))
+            .await
+    }
+
+    async fn approved_senders(
+        &self,
+        channel: Option<&str>,
+    ) -> Result<Vec<ApprovedSender>, StoreError> {
+        let channel = channel.map(str::to_owned);
+        self.read(move |conn| pairing::approved(conn, channel.as_deref()))
+            .await
+    }
+
+    async fn revoke_sender(&self, channel: &str, sender_id: &str) -> Result<bool, StoreError> {
+        let (channel, sender) = (channel.to_owned(), sender_id.to_owned());
+        self.write(move |tx| {
+            let removed = pairing::revoke(tx, &channel, &sender)?;
+            if removed {
+                let detail = serde_json::json!({ "channel": channel, "sender": sender });
+                audit::append(tx, "operator", "pairing.revoke", &detail)?;
+            }
+            Ok(removed)
+        })
+        .await
     }
 }

@@ -21,6 +21,7 @@ fn inbound(id: &str, key: &str, text: &str) -> InboundMessage {
         text: text.into(),
         context: vec![],
         received_at_ms: 1,
+        origin: None,
     }
 }
 
@@ -33,6 +34,8 @@ fn outcome(msg: &InboundMessage, reply: &str) -> TurnOutcome {
             session_key: msg.session_key.clone(),
             channel: msg.channel.clone(),
             text: reply.into(),
+            to: None,
+            reply_to: None,
         },
         error: None,
         usage: Usage {
@@ -289,4 +292,114 @@ async fn a_database_from_a_newer_build_is_refused() {
         .unwrap();
     let err = SqliteStore::open(&path, SqliteOptions::default()).unwrap_err();
     assert!(err.to_string().contains("newer than this build"), "{err}");
+}
+
+#[tokio::test]
+async fn pairing_codes_expire_are_capped_and_approve_once() {
+    use hearth_core::{PairingOutcome, PairingStore, Sender};
+    let (_dir, store) = open();
+    let who = |id: &str| Sender {
+        id: id.into(),
+        name: Some(format!("{id} the tester")),
+    };
+    let hour = 3_600_000;
+    let created = store
+        .request_pairing("irc", &who("bob"), "abcd2345", 1_000, hour, 3)
+        .await
+        .unwrap();
+    let PairingOutcome::Created(request) = created else {
+        panic!("{created:?}")
+    };
+    assert_eq!(request.code, "ABCD2345");
+    // The same sender keeps their code; it is not re-issued.
+    let again = store
+        .request_pairing("irc", &who("bob"), "ZZZZ2345", 2_000, hour, 3)
+        .await
+        .unwrap();
+    assert!(matches!(again, PairingOutcome::Existing(r) if r.code == "ABCD2345"));
+    for (i, id) in ["c", "d"].iter().enumerate() {
+        let code = format!("CODE000{i}");
+        let outcome = store
+            .request_pairing("irc", &who(id), &code, 3_000, hour, 3)
+            .await
+            .unwrap();
+        assert!(matches!(outcome, PairingOutcome::Created(_)));
+    }
+    let full = store
+        .request_pairing("irc", &who("e"), "FULL2345", 4_000, hour, 3)
+        .await
+        .unwrap();
+    assert_eq!(full, PairingOutcome::TooMany);
+    // Another channel has its own cap.
+    let other = store
+        .request_pairing("xmpp", &who("e"), "XMPP2345", 4_000, hour, 3)
+        .await
+        .unwrap();
+    assert!(matches!(other, PairingOutcome::Created(_)));
+
+    assert!(!store.is_approved("irc", "bob").await.unwrap());
+    assert_eq!(
+        store
+            .approve_pairing("irc", "WRONG000", "op", 5_000)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .approve_pairing("xmpp", "abcd2345", "op", 5_000)
+            .await
+            .unwrap(),
+        None
+    );
+    let approved = store
+        .approve_pairing("irc", "abcd2345", "op", 5_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(approved.sender.id, "bob");
+    assert!(store.is_approved("irc", "bob").await.unwrap());
+    assert!(!store.is_approved("xmpp", "bob").await.unwrap());
+    assert_eq!(
+        store
+            .approve_pairing("irc", "ABCD2345", "op", 6_000)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .pairing_requests(Some("irc"), 6_000)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // After an hour the remaining codes are gone, and room is free again.
+    let later = 4_000 + hour;
+    assert!(
+        store
+            .pairing_requests(None, later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .approve_pairing("irc", "CODE0000", "op", later)
+            .await
+            .unwrap(),
+        None
+    );
+    let fresh = store
+        .request_pairing("irc", &who("e"), "NEWC2345", later, hour, 3)
+        .await
+        .unwrap();
+    assert!(matches!(fresh, PairingOutcome::Created(_)));
+
+    assert_eq!(store.approved_senders(None).await.unwrap().len(), 1);
+    assert!(store.revoke_sender("irc", "bob").await.unwrap());
+    assert!(!store.revoke_sender("irc", "bob").await.unwrap());
+    assert!(!store.is_approved("irc", "bob").await.unwrap());
 }
