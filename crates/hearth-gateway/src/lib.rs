@@ -30,7 +30,7 @@ use tokio::net::TcpListener;
 
 pub use auth::Auth;
 pub use state::{
-    GatewayConfig, GatewayState, MemoryAction, MemoryApi, MemoryApiError, ModelAction,
+    ChannelsApi, GatewayConfig, GatewayState, MemoryAction, MemoryApi, MemoryApiError, ModelAction,
     ModelCatalog, ModelListing,
 };
 
@@ -51,6 +51,7 @@ pub fn router(state: Arc<GatewayState>) -> Router {
         .route("/metrics", get(http::metrics::metrics))
         .route("/v1/chat/completions", post(http::openai::chat_completions))
         .route("/v1/models", get(http::openai::models))
+        .route("/hooks/{channel}", post(http::hooks::hook))
         .layer(body_limit(&state))
         .with_state(state)
 }

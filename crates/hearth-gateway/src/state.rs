@@ -86,6 +86,15 @@ pub trait MemoryApi: Send + Sync + 'static {
     fn call(&self, method: &str, params: serde_json::Value) -> MemoryAction;
 }
 
+/// The `channels.*` and `pairing.*` methods and the channels' health;
+/// implemented by the binary over `hearth-channels` and the store.
+pub trait ChannelsApi: Send + Sync + 'static {
+    fn call(&self, method: &str, params: serde_json::Value) -> MemoryAction;
+
+    /// Every channel's name, type and health, for `status` and `/metrics`.
+    fn statuses(&self) -> serde_json::Value;
+}
+
 pub struct GatewayState {
     pub runtime: Runtime,
     pub auth: Auth,
@@ -102,6 +111,12 @@ pub struct GatewayState {
     pub presence: Presence,
     /// Set when the daemon runs with memory enabled.
     pub memory: std::sync::OnceLock<Arc<dyn MemoryApi>>,
+    /// Set when the daemon hosts chat channels.
+    pub channels: std::sync::OnceLock<Arc<dyn ChannelsApi>>,
+    /// Channels receiving over HTTP, by name (`POST /hooks/<name>`).
+    pub webhooks: std::sync::OnceLock<
+        std::collections::HashMap<String, Arc<dyn hearth_core::WebhookHandler>>,
+    >,
 }
 
 impl std::fmt::Debug for GatewayState {
@@ -131,6 +146,8 @@ impl GatewayState {
             tasks: TaskTracker::new(),
             presence: Presence::default(),
             memory: std::sync::OnceLock::new(),
+            channels: std::sync::OnceLock::new(),
+            webhooks: std::sync::OnceLock::new(),
         })
     }
 

@@ -170,6 +170,7 @@ fn build_inbound(
         text,
         context,
         received_at_ms: now_ms(),
+        origin: None,
     };
     Ok((message, stateful))
 }

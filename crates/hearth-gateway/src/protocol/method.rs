@@ -39,7 +39,21 @@ pub enum Method {
         name: &'static str,
         params: Value,
     },
+    /// `channels.*` and `pairing.*`: routed to the channel service, which
+    /// checks the parameters.
+    Channels {
+        name: &'static str,
+        params: Value,
+    },
 }
+
+/// The channel and pairing methods, each with the scope it needs.
+pub const CHANNEL_METHODS: &[(&str, Scope)] = &[
+    ("channels.status", Scope::Read),
+    ("pairing.list", Scope::Read),
+    ("pairing.approve", Scope::Pairing),
+    ("pairing.revoke", Scope::Pairing),
+];
 
 /// The memory methods, each with the scope it needs.
 pub const MEMORY_METHODS: &[(&str, Scope)] = &[
@@ -107,6 +121,10 @@ pub const METHODS: &[&str] = &[
     "memory.graph.upsert",
     "memory.graph.relate",
     "memory.graph.delete",
+    "channels.status",
+    "pairing.list",
+    "pairing.approve",
+    "pairing.revoke",
 ];
 
 /// Which scope a method needs (OpenClaw's operator scopes).
@@ -115,6 +133,9 @@ pub enum Scope {
     Read,
     Write,
     Admin,
+    /// Approving and revoking channel senders (`operator.pairing`);
+    /// admin implies it.
+    Pairing,
 }
 
 impl Scope {
@@ -123,6 +144,7 @@ impl Scope {
             Scope::Read => "operator.read",
             Scope::Write => "operator.write",
             Scope::Admin => "operator.admin",
+            Scope::Pairing => "operator.pairing",
         }
     }
 }
@@ -162,6 +184,14 @@ impl Method {
                 }
                 Method::Memory { name, params }
             }
+            other if let Some((name, _)) = CHANNEL_METHODS.iter().find(|(m, _)| *m == other) => {
+                if !params.is_object() {
+                    return Err(ErrorShape::invalid(format!(
+                        "invalid params for {name}: expected an object"
+                    )));
+                }
+                Method::Channels { name, params }
+            }
             other => {
                 return Err(ErrorShape::invalid(format!("unknown method: {other}"))
                     .with_detail(errors::detail::UNKNOWN_METHOD));
@@ -196,6 +226,10 @@ impl Method {
             | Method::ModelsLoad(_)
             | Method::ModelsUnload(_) => Scope::Admin,
             Method::Memory { name, .. } => MEMORY_METHODS
+                .iter()
+                .find(|(m, _)| m == name)
+                .map_or(Scope::Admin, |(_, scope)| *scope),
+            Method::Channels { name, .. } => CHANNEL_METHODS
                 .iter()
                 .find(|(m, _)| m == name)
                 .map_or(Scope::Admin, |(_, scope)| *scope),
@@ -264,6 +298,20 @@ mod tests {
         assert!(Method::parse("memory.add", Some(json!([1]))).is_err());
         assert!(Method::parse("memory.drop_all", None).is_err());
         for (name, _) in MEMORY_METHODS {
+            assert!(METHODS.contains(name), "{name} is advertised");
+        }
+    }
+
+    #[test]
+    fn channel_methods_route_with_their_scopes() {
+        let scope = |name| Method::parse(name, None).unwrap().scope();
+        assert_eq!(scope("channels.status"), Scope::Read);
+        assert_eq!(scope("pairing.list"), Scope::Read);
+        assert_eq!(scope("pairing.approve"), Scope::Pairing);
+        assert_eq!(scope("pairing.revoke"), Scope::Pairing);
+        assert!(Method::parse("pairing.approve", Some(json!("ABCD2345"))).is_err());
+        assert!(Method::parse("pairing.approve_all", None).is_err());
+        for (name, _) in CHANNEL_METHODS {
             assert!(METHODS.contains(name), "{name} is advertised");
         }
     }

@@ -6,10 +6,13 @@
 //! - [`handshake`]: `connect.challenge`, `connect` and `hello-ok`.
 //! - [`params`]: typed parameters of every supported method.
 //! - [`memory`]: typed parameters of the `memory.*` methods.
+//! - [`channels`]: typed parameters of the `channels.*` and `pairing.*`
+//!   methods.
 //! - [`events`]: typed event payloads and the answers clients wait on.
 //! - [`method`]: the closed set of methods, parsed from a request frame.
 //! - [`schema`]: the JSON Schema of all of the above, generated from these types.
 
+pub mod channels;
 pub mod errors;
 pub mod events;
 pub mod frames;

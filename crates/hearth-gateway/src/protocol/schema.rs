@@ -6,7 +6,7 @@
 use schemars::{JsonSchema, schema_for};
 use serde_json::{Map, Value, json};
 
-use super::{events, frames, handshake, memory, params};
+use super::{channels, events, frames, handshake, memory, params};
 
 fn add<T: JsonSchema>(defs: &mut Map<String, Value>, name: &str) {
     defs.insert(
@@ -65,6 +65,10 @@ pub fn protocol_schema() -> Value {
     add::<memory::GraphUpsert>(&mut defs, "memory.graph.upsert");
     add::<memory::GraphRelate>(&mut defs, "memory.graph.relate");
     add::<memory::GraphByKey>(&mut defs, "memory.graph.delete");
+    add::<channels::ChannelsStatus>(&mut defs, "channels.status");
+    add::<channels::PairingList>(&mut defs, "pairing.list");
+    add::<channels::PairingApprove>(&mut defs, "pairing.approve");
+    add::<channels::PairingRevoke>(&mut defs, "pairing.revoke");
     add::<params::Empty>(&mut defs, "health");
     add::<params::Empty>(&mut defs, "status");
     add::<events::AgentEvent>(&mut defs, "event:agent");

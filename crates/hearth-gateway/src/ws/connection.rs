@@ -484,6 +484,7 @@ impl Connection {
             Scope::Read => has(Scope::Read) || has(Scope::Write) || has(Scope::Admin),
             Scope::Write => has(Scope::Write) || has(Scope::Admin),
             Scope::Admin => has(Scope::Admin),
+            Scope::Pairing => has(Scope::Pairing) || has(Scope::Admin),
         }
     }
 

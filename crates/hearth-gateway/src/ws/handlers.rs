@@ -139,6 +139,7 @@ fn inbound(
         text,
         context: Vec::new(),
         received_at_ms: now_ms(),
+        origin: None,
     })
 }
 
@@ -510,18 +511,28 @@ async fn simple(
                     errors::UNAVAILABLE,
                     "memory is off in this daemon ([memory] enabled = false)",
                 )),
-                Some(memory) => memory.call(name, params).await.map_err(|e| {
-                    if e.invalid {
-                        ErrorShape::invalid(e.message)
-                    } else {
-                        ErrorShape::new(errors::UNAVAILABLE, e.message)
-                    }
-                }),
+                Some(memory) => memory.call(name, params).await.map_err(service_error),
+            },
+            Method::Channels { name, params } => match state.channels.get() {
+                None => Err(ErrorShape::new(
+                    errors::UNAVAILABLE,
+                    "this daemon hosts no chat channels (add one with `hearth channels add`)",
+                )),
+                Some(channels) => channels.call(name, params).await.map_err(service_error),
             },
         }
     }
     .await;
     (result, touched)
+}
+
+/// A service's failure: the caller's mistake (`invalid`), or unavailable.
+fn service_error(e: crate::state::MemoryApiError) -> ErrorShape {
+    if e.invalid {
+        ErrorShape::invalid(e.message)
+    } else {
+        ErrorShape::new(errors::UNAVAILABLE, e.message)
+    }
 }
 
 /// The answer of `chat.abort` and `sessions.abort`.

@@ -130,7 +130,7 @@ pub(crate) async fn status(state: &GatewayState) -> Result<Value, StoreError> {
     Ok(json!({
         "runtimeVersion": state.config.server_version,
         "heartbeat": { "defaultAgentId": default_agent, "agents": [] },
-        "channelSummary": [],
+        "channelSummary": state.channels.get().map_or_else(|| json!([]), |c| c.statuses()),
         "queuedSystemEvents": [],
         "sessions": {
             "paths": ["hearth.db"],
