@@ -8,32 +8,14 @@
 //! closed and reopened with the same fence line, so every message renders
 //! as code on its own.
 
-/// How a platform counts the length of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Measure {
-    /// Unicode scalar values (Discord, Slack, Matrix).
-    Chars,
-    /// UTF-16 code units (Telegram counts these).
-    Utf16,
-    /// UTF-8 bytes (IRC lines, MQTT payload limits).
-    Bytes,
-}
+pub use hearth_core::Measure;
 
-impl Measure {
-    pub fn len(self, text: &str) -> usize {
-        match self {
-            Measure::Chars => text.chars().count(),
-            Measure::Utf16 => text.encode_utf16().count(),
-            Measure::Bytes => text.len(),
-        }
-    }
-
-    fn char_len(self, c: char) -> usize {
-        match self {
-            Measure::Chars => 1,
-            Measure::Utf16 => c.len_utf16(),
-            Measure::Bytes => c.len_utf8(),
-        }
+/// Length of one character as `measure` counts it.
+fn char_len(measure: Measure, c: char) -> usize {
+    match measure {
+        Measure::Chars => 1,
+        Measure::Utf16 => c.len_utf16(),
+        Measure::Bytes => c.len_utf8(),
     }
 }
 
@@ -234,7 +216,7 @@ fn split_chars(text: &str, limit: usize, measure: Measure) -> Vec<String> {
     let mut current = String::new();
     let mut length = 0;
     for c in text.chars() {
-        let size = measure.char_len(c);
+        let size = char_len(measure, c);
         if length + size > limit {
             out.push(std::mem::take(&mut current));
             length = 0;

@@ -9,20 +9,7 @@
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-/// A platform's markup flavour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Markup {
-    /// Markdown as written (platforms that render it, e.g. Discord).
-    Markdown,
-    /// No formatting: markers dropped, links as "text (url)".
-    Plain,
-    /// Telegram's HTML parse mode: b, i, s, code, pre, a, blockquote.
-    TelegramHtml,
-    /// Matrix's `org.matrix.custom.html` (the `formatted_body`).
-    MatrixHtml,
-    /// mIRC control codes: bold, italic, strikethrough, monospace.
-    Irc,
-}
+pub use hearth_core::Markup;
 
 /// Schemes a link may point at; anything else (`javascript:`, `data:`)
 /// is shown as text.

@@ -3,6 +3,8 @@
 
 mod chunk;
 mod markup;
+mod mention;
 
 pub use chunk::{Measure, chunk};
 pub use markup::{Markup, render};
+pub use mention::addressed;
