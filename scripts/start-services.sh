@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
-# Starts the services the tests talk to, if they are not running: Redis on
-# 127.0.0.1:6379 (working-memory backend). Installs Debian's redis-server
-# when the machine has none.
+# Installs and starts what the tests talk to:
+# - Redis on 127.0.0.1:6379 (working-memory backend), started if not running;
+# - ngircd (IRC), mosquitto (MQTT), prosody (XMPP), dovecot-imapd (IMAP)
+#   and python3-aiosmtpd (an SMTP sink): installed only; the channel tests
+#   start their own instances on free loopback ports.
+# Missing Debian packages are installed with apt-get.
 set -euo pipefail
 
-if ! command -v redis-server >/dev/null 2>&1; then
-    echo "== installing redis-server" >&2
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v ngircd >/dev/null 2>&1 || [ -x /usr/sbin/ngircd ] || missing+=(ngircd)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+command -v prosody >/dev/null 2>&1 || missing+=(prosody)
+[ -x /usr/sbin/dovecot ] || command -v dovecot >/dev/null 2>&1 || missing+=(dovecot-imapd)
+python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]}" >&2
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# Debian's packages start system servers where an init system runs; the
+# tests run their own, so stop those.
+for service in ngircd prosody dovecot; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+        $SUDO systemctl stop "$service" || true
+    fi
+done
 
 redis_up() {
     # PING over a plain TCP connection, without needing redis-cli.

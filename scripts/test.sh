@@ -2,7 +2,8 @@
 # Runs every test of the workspace. Installs what the tests need first:
 # the engine's build tools, the real SmolLM2 GGUF and all-MiniLM-L6-v2
 # embedding model (fetched once by `hearth models pull` into the data dir,
-# never into the repo), Redis (working-memory tests), and the real
+# never into the repo), Redis (working-memory tests), the chat servers of
+# the channel tests (scripts/start-services.sh), and the real
 # OpenClaw CLI (Node 24 + openclaw from npm, cached outside the repo) for the
 # protocol-compatibility tests.
 set -euo pipefail

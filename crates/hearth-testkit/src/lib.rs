@@ -8,11 +8,17 @@
 //!   rule, can be held at a gate to observe concurrency).
 //! - [`RecordingChannel`]: a delivery channel that records and fails on demand.
 //! - [`model`]: where tests find the real SmolLM2 GGUF.
+//! - [`conformance`]: the suite every channel adapter runs against its
+//!   real server through a [`conformance::Peer`].
+//! - [`servers`]: real chat servers (ngircd, ...) started per test, and
+//!   a client of each.
 
 mod channel;
+pub mod conformance;
 mod fake;
 pub mod model;
 pub mod provider;
+pub mod servers;
 
 pub use channel::RecordingChannel;
 pub use fake::{FakeProvider, FakeReply};
