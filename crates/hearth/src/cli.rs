@@ -59,6 +59,17 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<SessionsAction>,
     },
+    /// Chat channels: their health, and templates to add one.
+    Channels {
+        #[command(subcommand)]
+        action: Option<ChannelsAction>,
+    },
+    /// Approve unknown senders who asked to talk to the assistant (through
+    /// the running daemon).
+    Pairing {
+        #[command(subcommand)]
+        action: Option<PairingAction>,
+    },
     /// Long-term memory, working memory and the knowledge graph (through
     /// the running daemon).
     Memory {
@@ -110,6 +121,37 @@ pub enum SessionsAction {
     Reset { key: String },
     /// Delete a session and its transcripts.
     Delete { key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelsAction {
+    /// Each channel's connection state, last error and traffic.
+    Status,
+    /// Print a commented `[channels.<name>]` table for a channel type, to
+    /// paste into the config (`--write` appends it after validating).
+    Add {
+        /// The adapter type: irc, xmpp, telegram, mqtt, webhook, email.
+        kind: String,
+        /// The channel's name (default: the type).
+        #[arg(long)]
+        name: Option<String>,
+        /// Append to the config file (a backup of the old file is kept).
+        #[arg(long)]
+        write: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PairingAction {
+    /// Pending codes and approved senders.
+    List {
+        /// Only this channel.
+        channel: Option<String>,
+    },
+    /// Approve the sender who received `code` on `channel`.
+    Approve { channel: String, code: String },
+    /// Withdraw a sender's approval.
+    Revoke { channel: String, sender: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,6 +18,7 @@ use hearth_models::{ModelEntry, Router};
 use hearth_store::SqliteStore;
 use tokio::net::TcpListener;
 
+use crate::channels::{ChannelService, ChannelsHandle};
 use crate::config::Config;
 use crate::embedded;
 use crate::memory::{MemoryHandle, MemoryService};
@@ -31,6 +32,7 @@ pub struct Daemon {
     pub runtime: Runtime,
     pub listener: TcpListener,
     pub memory: Option<Arc<MemoryService>>,
+    pub channels: Arc<ChannelService>,
 }
 
 /// Creates the state directory readable by the owner only.
@@ -171,10 +173,17 @@ pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> R
     .await
     .context("cannot load agents")?;
     // Gateway clients (WebSocket and HTTP) read replies from events and the
-    // store; platform channels register here as they arrive.
-    let channels = Channels::default()
+    // store; chat platforms deliver through their adapters.
+    let platform = Arc::new(
+        ChannelService::from_config(config, &data_dir, store.clone())
+            .map_err(|e| anyhow::anyhow!("invalid [channels]: {e}"))?,
+    );
+    let mut channels = Channels::default()
         .with(Arc::new(LocalChannel("gateway")))
         .with(Arc::new(LocalChannel("openai")));
+    for channel in platform.host.channels() {
+        channels = channels.with(channel.clone());
+    }
     let registry = Arc::new(registry);
     let memory = MemoryService::open(&config.memory, &data_dir, pull, registry.clone()).await?;
     let mut runtime = Runtime::new(
@@ -205,12 +214,17 @@ pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> R
     if let Some(memory) = &memory {
         let _ = state.memory.set(Arc::new(MemoryHandle(memory.clone())));
     }
+    let _ = state
+        .channels
+        .set(Arc::new(ChannelsHandle(platform.clone())));
+    let _ = state.webhooks.set(platform.host.webhooks());
     Ok(Daemon {
         routes,
         state,
         runtime,
         listener,
         memory,
+        channels: platform,
     })
 }
 
@@ -221,10 +235,13 @@ pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
         runtime,
         listener,
         memory,
+        channels,
     } = build(&config, pull, Some(config_file)).await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(hearth_gateway::serve(listener, state.clone()));
     let resumed = runtime.start().await.context("recovery failed")?;
+    // After recovery, so replayed runs come before new messages.
+    channels.start(&runtime);
     state.set_ready();
     tracing::info!(%addr, resumed, agents = runtime.agents().list().len(), "hearth is ready");
     eprintln!(
@@ -235,6 +252,8 @@ pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
     wait_for_signal(&routes).await;
     tracing::info!("shutting down: draining in-flight turns");
     runtime.shutdown().await;
+    // After the drain, so its replies still go out on live connections.
+    channels.stop().await;
     if let Some(memory) = &memory {
         memory.close().await;
     }

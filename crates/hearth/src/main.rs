@@ -3,6 +3,7 @@
 //! that uses `anyhow`; errors are printed with their causes and mapped to
 //! exit codes (1: failure, 2: bad usage or config).
 
+mod channels;
 mod cli;
 mod commands;
 mod config;
@@ -128,6 +129,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 )),
             };
             commands::bench::memory::run(items, queries, &embedder, json).await
+        }
+        Command::Channels { action } => {
+            commands::channels::run(cli.config.as_deref(), action, json).await
+        }
+        Command::Pairing { action } => {
+            commands::channels::pairing(
+                &commands::load_config(cli.config.as_deref())?,
+                action,
+                json,
+            )
+            .await
         }
         Command::Memory { action } => {
             commands::memory::run(&commands::load_config(cli.config.as_deref())?, action, json)

@@ -140,3 +140,44 @@ fn protocol_schema_prints_json_schema() {
         "no RequestFrame in the schema"
     );
 }
+
+#[test]
+fn channels_add_appends_a_valid_table_per_type_and_refuses_bad_requests() {
+    let dir = TestDir::new("channels-add");
+    assert!(hearth(dir.path(), &["init"]).status.success());
+    let config = dir.path().join("config/hearth/config.toml");
+    let before = std::fs::read_to_string(&config).expect("config");
+
+    // Printing only changes nothing.
+    let shown = hearth(dir.path(), &["channels", "add", "irc"]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    assert!(text(&shown.stdout).contains("[channels.irc]"));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+
+    for kind in ["irc", "xmpp", "telegram", "mqtt", "webhook", "email"] {
+        let added = hearth(dir.path(), &["channels", "add", kind, "--write"]);
+        assert!(added.status.success(), "{kind}: {}", text(&added.stderr));
+        let check = hearth(dir.path(), &["config", "check"]);
+        assert!(check.status.success(), "{kind}: {}", text(&check.stderr));
+    }
+    let written = std::fs::read_to_string(&config).unwrap();
+    for kind in ["irc", "xmpp", "telegram", "mqtt", "webhook", "email"] {
+        assert!(written.contains(&format!("[channels.{kind}]")), "{written}");
+    }
+
+    // The same name twice, an unknown type, a bad name: refused, unchanged.
+    for args in [
+        &["channels", "add", "irc", "--write"][..],
+        &["channels", "add", "carrier-pigeon", "--write"][..],
+        &["channels", "add", "irc", "--name", "Bad Name", "--write"][..],
+    ] {
+        let refused = hearth(dir.path(), args);
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&refused.stderr)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), written);
+}

@@ -2,6 +2,7 @@
 //! of the running daemon.
 
 pub mod bench;
+pub mod channels;
 pub mod chat;
 pub mod doctor;
 pub mod init;

@@ -64,6 +64,16 @@ pub async fn run(config: &Config, json_out: bool) -> Result<ExitCode> {
             model["breaker"].as_str().unwrap_or("?")
         );
     }
+    let channels = status["channelSummary"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if !channels.is_empty() {
+        println!("channels:");
+        for row in &channels {
+            println!("  {}", super::channels::status_line(row));
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

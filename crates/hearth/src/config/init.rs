@@ -116,7 +116,7 @@ pub fn init(
 
 /// `--force`: back up the existing file (if any), then swap the new one in
 /// with a rename so a crash never leaves a half-written config.
-fn replace_config(path: &Path, text: &str) -> Result<Option<PathBuf>, InitError> {
+pub fn replace_config(path: &Path, text: &str) -> Result<Option<PathBuf>, InitError> {
     let backup = match std::fs::read(path) {
         Ok(old) => Some(write_backup(path, &old)?),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,

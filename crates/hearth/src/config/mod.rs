@@ -28,7 +28,7 @@ mod validate;
 mod tests;
 
 pub use error::ConfigError;
-pub use init::{InitError, init};
+pub use init::{InitError, init, replace_config};
 pub use load::process_env;
 pub use memory::{MemoryConfig, ShortTermBackend};
 pub use schema::{Config, DEFAULT_PORT, LogFormat, SyncMode};

@@ -44,6 +44,15 @@ pub struct Config {
     /// at runtime over the control protocol; those live in the database).
     #[serde(default)]
     pub agents: BTreeMap<String, AgentSettings>,
+    /// `[channels.<name>]`: chat platform accounts, each with a `type`
+    /// (`irc`, ...) and that adapter's settings; see docs/channels/.
+    #[serde(default)]
+    pub channels: BTreeMap<String, hearth_channels::config::ChannelConfig>,
+    /// `[identity_links]`: one person's accounts on several channels, as
+    /// `name = ["<channel>:<sender id>", ...]`; their direct chats share
+    /// one session.
+    #[serde(default)]
+    pub identity_links: BTreeMap<String, Vec<String>>,
 }
 
 fn default_agent() -> String {

@@ -43,6 +43,7 @@ impl Config {
         }
         self.check_agents(&mut problems);
         self.memory.problems(&mut problems);
+        self.check_channels(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -148,6 +149,39 @@ impl Config {
                 "default_agent {:?} is not defined under [agents]",
                 self.default_agent
             ));
+        }
+    }
+
+    fn check_channels(&self, problems: &mut Vec<String>) {
+        for (name, channel) in &self.channels {
+            if let Err(e) = hearth_channels::config::validate_name(name) {
+                problems.push(format!("[channels.{name}] {e}"));
+            }
+            if let Err(e) = channel.validate() {
+                problems.push(format!("[channels.{name}] {e}"));
+            }
+            if let Some(agent) = channel.agent()
+                && !self.agents.contains_key(agent)
+            {
+                problems.push(format!(
+                    "[channels.{name}] agent {agent:?} is not defined under [agents]"
+                ));
+            }
+        }
+        match hearth_channels::identity::IdentityLinks::new(&self.identity_links) {
+            Err(e) => problems.push(format!("[identity_links] {e}")),
+            Ok(_) => {
+                for (person, accounts) in &self.identity_links {
+                    for account in accounts {
+                        let channel = account.split_once(':').map_or("", |(c, _)| c);
+                        if !self.channels.contains_key(channel) {
+                            problems.push(format!(
+                                "[identity_links] {person}: {account:?} names no channel under [channels]"
+                            ));
+                        }
+                    }
+                }
+            }
         }
     }
 }
