@@ -198,6 +198,16 @@ impl Drop for Dovecot {
     }
 }
 
+/// Debian's own Python, which sees Debian's python3-aiosmtpd; a `python3`
+/// earlier on PATH (pyenv, a venv) would not. Other systems: `python3`.
+fn debian_python() -> &'static str {
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
+}
+
 /// The SMTP sink; killed on drop.
 #[derive(Debug)]
 pub struct SmtpSink {
@@ -213,7 +223,7 @@ impl SmtpSink {
         std::fs::write(&script, SMTP_SINK).expect("sink script");
         let out = dir.join("out");
         let port = super::free_port();
-        let child = Command::new("python3")
+        let child = Command::new(debian_python())
             .arg(&script)
             .arg(port.to_string())
             .arg(&out)
