@@ -15,20 +15,41 @@ use crate::text::{chunk, render};
 /// fence), each chunk rendered, and a chunk whose rendering outgrew the
 /// limit (escaping and tags add length) cut again with a smaller budget.
 pub fn prepare(markdown: &str, caps: &Capabilities) -> Vec<String> {
+    prepare_with_source(markdown, caps)
+        .into_iter()
+        .map(|piece| piece.rendered)
+        .collect()
+}
+
+/// One message of a reply: its markdown and its rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    pub source: String,
+    pub rendered: String,
+}
+
+/// Like [`prepare`], keeping each piece's markdown beside its rendering,
+/// for platforms whose messages carry both (Matrix: `body` and
+/// `formatted_body`). The rendering fits the limit; the source is at most
+/// as long as the chunk it came from.
+pub fn prepare_with_source(markdown: &str, caps: &Capabilities) -> Vec<Piece> {
     let limit = caps.max_text.max(1);
     let mut out = Vec::new();
     for piece in chunk(markdown, limit, caps.measure) {
         render_fitting(&piece, caps, limit, &mut out);
     }
-    out.retain(|m| !m.trim().is_empty());
+    out.retain(|p| !p.rendered.trim().is_empty());
     out
 }
 
-fn render_fitting(markdown: &str, caps: &Capabilities, limit: usize, out: &mut Vec<String>) {
+fn render_fitting(markdown: &str, caps: &Capabilities, limit: usize, out: &mut Vec<Piece>) {
     let rendered = render(markdown, caps.markup);
     let size = caps.measure.len(&rendered);
     if size <= limit {
-        out.push(rendered);
+        out.push(Piece {
+            source: markdown.to_owned(),
+            rendered,
+        });
         return;
     }
     // Shrink the budget by how much rendering grew this piece, and retry
@@ -36,12 +57,21 @@ fn render_fitting(markdown: &str, caps: &Capabilities, limit: usize, out: &mut V
     let source = caps.measure.len(markdown).max(1);
     let budget = limit * source / size * 9 / 10;
     if budget >= 16 && budget < source {
+        // Each smaller piece is checked against the platform's limit again
+        // (not the budget: that shrank every piece geometrically).
         for piece in chunk(markdown, budget, caps.measure) {
-            render_fitting(&piece, caps, budget.min(limit), out);
+            render_fitting(&piece, caps, limit, out);
         }
     } else {
         let plain = render(markdown, Markup::Plain);
-        out.extend(chunk(&plain, limit, caps.measure));
+        out.extend(
+            chunk(&plain, limit, caps.measure)
+                .into_iter()
+                .map(|p| Piece {
+                    source: p.clone(),
+                    rendered: p,
+                }),
+        );
     }
 }
 
@@ -138,6 +168,31 @@ mod tests {
         }
         let joined: String = pieces.join(" ");
         assert_eq!(joined.matches("&lt;").count(), 120);
+    }
+
+    #[test]
+    fn a_long_reply_takes_few_pieces_when_markup_adds_length() {
+        // Regression: every re-cut piece was measured against the shrunk
+        // budget, so a 30 KB reply came in 26 pieces of 50 B to 12 KB.
+        let caps = Capabilities {
+            max_text: 16_000,
+            measure: Measure::Bytes,
+            markup: Markup::MatrixHtml,
+            ..Capabilities::default()
+        };
+        let text = (0..400)
+            .map(|p| format!("paragraph {p} with a few more words in it"))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let pieces = prepare_with_source(&text, &caps);
+        let rendered: usize = pieces.iter().map(|p| p.rendered.len()).sum();
+        assert!(
+            pieces.len() <= rendered / 16_000 + 2,
+            "{} pieces for {rendered} bytes: {:?}",
+            pieces.len(),
+            pieces.iter().map(|p| p.rendered.len()).collect::<Vec<_>>()
+        );
+        assert!(pieces.iter().all(|p| p.rendered.len() <= 16_000));
     }
 
     #[test]
