@@ -3,7 +3,9 @@
 # - Redis on 127.0.0.1:6379 (working-memory backend), started if not running;
 # - ngircd (IRC), mosquitto (MQTT), prosody (XMPP), dovecot-imapd (IMAP)
 #   and python3-aiosmtpd (an SMTP sink): installed only; the channel tests
-#   start their own instances on free loopback ports.
+#   start their own instances on free loopback ports;
+# - Synapse (Matrix) into a venv outside the repo (scripts/install-synapse.sh);
+#   the Matrix tests start their own, too.
 # Missing Debian packages are installed with apt-get.
 set -euo pipefail
 
@@ -32,6 +34,8 @@ for service in ngircd prosody dovecot; do
         $SUDO systemctl stop "$service" || true
     fi
 done
+
+"$(dirname "$0")/install-synapse.sh"
 
 redis_up() {
     # PING over a plain TCP connection, without needing redis-cli.

@@ -32,6 +32,9 @@ pub enum ChannelConfig {
     /// `type = "email"`: a mailbox over IMAP and SMTP.
     #[cfg(feature = "email")]
     Email(crate::email::EmailConfig),
+    /// `type = "matrix"`: a Matrix account.
+    #[cfg(feature = "matrix")]
+    Matrix(crate::matrix::MatrixConfig),
 }
 
 /// An adapter, built and not yet started.
@@ -97,6 +100,8 @@ impl ChannelConfig {
             ChannelConfig::Xmpp(_) => "xmpp",
             #[cfg(feature = "email")]
             ChannelConfig::Email(_) => "email",
+            #[cfg(feature = "matrix")]
+            ChannelConfig::Matrix(_) => "matrix",
         }
     }
 
@@ -115,6 +120,8 @@ impl ChannelConfig {
             ChannelConfig::Xmpp(c) => c.agent.as_deref(),
             #[cfg(feature = "email")]
             ChannelConfig::Email(c) => c.agent.as_deref(),
+            #[cfg(feature = "matrix")]
+            ChannelConfig::Matrix(c) => c.agent.as_deref(),
         }
     }
 
@@ -132,6 +139,8 @@ impl ChannelConfig {
             ChannelConfig::Xmpp(c) => &c.access,
             #[cfg(feature = "email")]
             ChannelConfig::Email(c) => &c.access,
+            #[cfg(feature = "matrix")]
+            ChannelConfig::Matrix(c) => &c.access,
         }
     }
 
@@ -150,6 +159,8 @@ impl ChannelConfig {
             ChannelConfig::Xmpp(c) => c.validate(),
             #[cfg(feature = "email")]
             ChannelConfig::Email(c) => c.validate(),
+            #[cfg(feature = "matrix")]
+            ChannelConfig::Matrix(c) => c.validate(),
         }
     }
 
@@ -191,6 +202,20 @@ impl ChannelConfig {
             #[cfg(feature = "email")]
             ChannelConfig::Email(c) => {
                 Built::socket(Arc::new(crate::email::EmailChannel::new(name, c.clone())))
+            }
+            #[cfg(feature = "matrix")]
+            ChannelConfig::Matrix(c) => {
+                let files = crate::files::FileStore::new(files_dir, c.max_attachment_bytes);
+                let state = data_dir
+                    .join("channels")
+                    .join(name)
+                    .join("matrix-sync.json");
+                Built::socket(Arc::new(crate::matrix::MatrixChannel::new(
+                    name,
+                    c.clone(),
+                    files,
+                    Some(state),
+                )))
             }
         }
     }

@@ -18,7 +18,9 @@
 //! - [`deliver`]: a reply's markdown as platform messages that fit.
 //! - [`limits`]: token buckets for inbound and outbound rates.
 //! - [`text`]: chunking and markup rendering.
-//! - [`typing`]: typing indicators while a turn runs.
+//! - [`typing`]: typing indicators and streaming previews while a turn
+//!   runs.
+//! - [`previews`]: the provisional message a preview edits, per run.
 //! - [`reconnect`]: jittered backoff and a liveness watchdog.
 //!
 //! Adapters, one folder and one cargo feature each, their wire types
@@ -33,6 +35,8 @@
 //!   polling or webhook.
 //! - [`xmpp`] (feature `xmpp`): an XMPP account, chats and MUC rooms.
 //! - [`email`] (feature `email`): IMAP IDLE in, SMTP out, in threads.
+//! - [`matrix`] (feature `matrix`): a Matrix account through the
+//!   client-server API, direct chats, rooms and threads.
 
 pub mod access;
 pub mod config;
@@ -42,6 +46,10 @@ pub mod gate;
 pub mod host;
 pub mod identity;
 pub mod limits;
+#[cfg(any(feature = "telegram", feature = "matrix"))]
+pub mod previews;
+#[cfg(feature = "matrix")]
+mod recent;
 pub mod reconnect;
 pub mod text;
 #[cfg(any(feature = "irc", feature = "email"))]
@@ -52,6 +60,8 @@ pub mod typing;
 pub mod email;
 #[cfg(feature = "irc")]
 pub mod irc;
+#[cfg(feature = "matrix")]
+pub mod matrix;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
 #[cfg(feature = "telegram")]

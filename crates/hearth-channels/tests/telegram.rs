@@ -238,3 +238,58 @@ async fn webhook_mode_registers_and_checks_the_secret() {
     assert_eq!(api.calls("getUpdates"), 0, "webhook mode never polls");
     shutdown.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_previews_edit_one_message_into_the_reply() {
+    let api = BotApi::start(TOKEN).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chat = Conversation::direct(ALICE.to_string());
+
+    // Off by default: nothing is shown before the reply.
+    let quiet = channel(&api, dir.path(), serde_json::json!({}));
+    assert!(!quiet.previews());
+    quiet
+        .preview(&chat, "run-q", "partial")
+        .await
+        .expect("preview");
+    assert!(api.sent().is_empty());
+
+    let channel = channel(
+        &api,
+        dir.path(),
+        serde_json::json!({ "stream_previews": true }),
+    );
+    assert!(channel.previews());
+    channel
+        .preview(&chat, "run-p", "Hello")
+        .await
+        .expect("preview");
+    channel
+        .preview(&chat, "run-p", "Hello there")
+        .await
+        .expect("edit");
+    // The same text again: Telegram says "not modified", which is fine.
+    channel
+        .preview(&chat, "run-p", "Hello there")
+        .await
+        .expect("same");
+    let mut answer = reply(chat.clone(), "Hello there, **done**");
+    answer.idempotency_key = "run-p".into();
+    channel.send(&answer).await.expect("send");
+    // A preview arriving after the reply is dropped, not posted.
+    channel.preview(&chat, "run-p", "late").await.expect("late");
+
+    let sent = api.sent();
+    assert_eq!(sent.len(), 1, "only the preview is a new message: {sent:?}");
+    assert_eq!(sent[0]["text"], "Hello …");
+    let edits = api.edits();
+    assert_eq!(edits.len(), 2, "{edits:?}");
+    assert_eq!(edits[0]["text"], "Hello there …");
+    assert_eq!(edits[1]["parse_mode"], "HTML");
+    let id = edits[1]["message_id"].as_i64().expect("message id");
+    assert_eq!(
+        api.text_of(id).as_deref(),
+        Some("Hello there, <b>done</b>"),
+        "the preview became the reply"
+    );
+}

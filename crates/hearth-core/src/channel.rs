@@ -306,6 +306,26 @@ pub trait Channel: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Whether [`Channel::preview`] shows anything: the platform edits
+    /// messages and the operator turned streaming previews on.
+    fn previews(&self) -> bool {
+        false
+    }
+
+    /// Shows `text`, the answer of run `run_id` so far, in `to` as one
+    /// provisional message that later calls edit. The reply (`send` with
+    /// idempotency key `run_id`) then replaces it, so the conversation ends
+    /// with the reply once. Called about once a second per run at most.
+    async fn preview(
+        &self,
+        to: &Conversation,
+        run_id: &str,
+        text: &str,
+    ) -> Result<(), ChannelError> {
+        let _ = (to, run_id, text);
+        Ok(())
+    }
+
     /// True for channels whose clients read replies from the store (the
     /// gateway's own WebSocket and HTTP clients): committing the reply *is*
     /// delivering it, so no separate send or outbox round trip is needed.

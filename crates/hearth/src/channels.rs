@@ -96,10 +96,11 @@ impl ChannelService {
                 match event {
                     Ok(event) => match &event.kind {
                         RunEventKind::Started { .. } => typing.started(&event.run_id),
+                        RunEventKind::Delta { text, .. } => typing.grew(&event.run_id, text),
                         RunEventKind::Finished(_) => typing.finished(&event.run_id),
                         _ => {}
                     },
-                    // Missed events only cost an indicator.
+                    // Missed events only cost an indicator or a preview.
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => break,
                 }

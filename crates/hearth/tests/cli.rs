@@ -154,14 +154,18 @@ fn channels_add_appends_a_valid_table_per_type_and_refuses_bad_requests() {
     assert!(text(&shown.stdout).contains("[channels.irc]"));
     assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
 
-    for kind in ["irc", "xmpp", "telegram", "mqtt", "webhook", "email"] {
+    for kind in [
+        "irc", "xmpp", "telegram", "matrix", "mqtt", "webhook", "email",
+    ] {
         let added = hearth(dir.path(), &["channels", "add", kind, "--write"]);
         assert!(added.status.success(), "{kind}: {}", text(&added.stderr));
         let check = hearth(dir.path(), &["config", "check"]);
         assert!(check.status.success(), "{kind}: {}", text(&check.stderr));
     }
     let written = std::fs::read_to_string(&config).unwrap();
-    for kind in ["irc", "xmpp", "telegram", "mqtt", "webhook", "email"] {
+    for kind in [
+        "irc", "xmpp", "telegram", "matrix", "mqtt", "webhook", "email",
+    ] {
         assert!(written.contains(&format!("[channels.{kind}]")), "{written}");
     }
 

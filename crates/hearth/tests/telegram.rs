@@ -133,3 +133,61 @@ async fn telegram_pairing_typing_groups_long_replies_and_outage() {
     );
     client.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_streams_a_preview_that_becomes_the_reply() {
+    let dir = TestDir::new("telegram-previews");
+    let api = BotApi::start(TOKEN).await;
+    let model = SlowModel::start(Pace::Chunks {
+        chunks: 4,
+        min_ms: 800,
+        max_ms: 900,
+    })
+    .await;
+    let config = format!(
+        "{}\n[channels.telegram]\ntype = \"telegram\"\ntoken = \"{TOKEN}\"\napi_url = \"{}\"\n\
+         poll_timeout_secs = 2\nstream_previews = true\n\n[channels.telegram.access]\ndm = \"open\"\n",
+        model.config("slow"),
+        api.url()
+    );
+    let daemon = Daemon::start(dir.path(), &config).await;
+    let question = "stream this answer while the model writes it";
+    api.private_message(ALICE, "Alice", question);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    // The bot's first message is the preview; edits grow it into the reply.
+    let final_edit = || {
+        api.edits()
+            .last()
+            .filter(|e| e["text"] == question)
+            .and_then(|e| e["message_id"].as_i64())
+    };
+    while final_edit().is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no final reply: {:?} {:?}\n{}",
+            api.sent(),
+            api.edits(),
+            daemon.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let sent = api.sent();
+    assert_eq!(
+        texts_to(&sent, ALICE).len(),
+        1,
+        "one message, edited: {sent:?}"
+    );
+    let first = sent[0]["text"].as_str().unwrap_or_default();
+    assert!(first.ends_with(" …"), "it started as a preview: {first:?}");
+    let edits = api.edits();
+    assert!(!edits.is_empty(), "{edits:?}");
+    assert_eq!(edits.last().expect("an edit")["text"], question);
+    let id = final_edit().expect("the final edit");
+    assert_eq!(
+        api.text_of(id).as_deref(),
+        Some(question),
+        "no late preview edit"
+    );
+    assert_eq!(model.requests().get(question), Some(&1));
+}

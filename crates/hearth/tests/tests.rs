@@ -9,6 +9,7 @@ mod drain;
 mod email;
 mod embedded;
 mod irc;
+mod matrix;
 mod memory;
 mod mqtt;
 mod openclaw;

@@ -19,6 +19,7 @@ use super::wire::{ApiResponse, File, Message, Update, User, utf16_remove, utf16_
 use crate::deliver::{Progress, prepare};
 use crate::files::FileStore;
 use crate::limits::TokenBucket;
+use crate::previews::{Previews, preview_text};
 
 /// Telegram's message limit, in UTF-16 code units.
 const MAX_MESSAGE: usize = 4096;
@@ -69,6 +70,7 @@ pub struct TelegramChannel {
     files: FileStore,
     sends: TokenBucket,
     progress: Progress,
+    preview_slots: Previews,
 }
 
 impl std::fmt::Debug for TelegramChannel {
@@ -95,6 +97,7 @@ impl TelegramChannel {
             files,
             sends: TokenBucket::new(SEND_BURST, SEND_INTERVAL),
             progress: Progress::default(),
+            preview_slots: Previews::default(),
         }
     }
 
@@ -159,6 +162,27 @@ impl TelegramChannel {
         };
         *self.me.lock() = Some(me.clone());
         Ok(me)
+    }
+
+    /// Replaces the text of a message the bot sent. Telegram refuses an
+    /// edit to the same text ("message is not modified"): that is done too.
+    async fn edit(&self, mut body: Value) -> Result<(), ApiError> {
+        self.sends.acquire().await;
+        match self.call::<Value>("editMessageText", body.clone()).await {
+            Ok(_) => Ok(()),
+            Err(ApiError::Refused(400, description)) if description.contains("not modified") => {
+                Ok(())
+            }
+            Err(ApiError::Refused(400, description)) if description.contains("parse entities") => {
+                let html = body["text"].as_str().unwrap_or_default().to_owned();
+                body["parse_mode"] = Value::Null;
+                body["text"] = json!(html_to_plain(&html));
+                self.call::<Value>("editMessageText", body)
+                    .await
+                    .map(|_| ())
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// Whether the bot is addressed, and the text without the @mention.
@@ -488,6 +512,14 @@ impl Channel for TelegramChannel {
         let thread: Option<i64> = to.thread.as_deref().and_then(|t| t.parse().ok());
         let pieces = prepare(&message.text, &self.capabilities());
         let key = &message.idempotency_key;
+        // A streamed preview becomes the first piece. The closed slot is
+        // held until the reply is sent, so no preview edit lands after it.
+        let closed = if self.previews() {
+            Some(self.preview_slots.close(key).await)
+        } else {
+            None
+        };
+        let preview_id = closed.as_ref().and_then(|c| c.message_id.clone());
         self.progress
             .resume(key, pieces.len(), |index| {
                 let mut body = json!({
@@ -496,6 +528,10 @@ impl Channel for TelegramChannel {
                     "parse_mode": "HTML",
                     "message_thread_id": thread,
                 });
+                let edit = match (&preview_id, index) {
+                    (Some(id), 0) => Some(id.clone()),
+                    _ => None,
+                };
                 // The first piece quotes the message it answers.
                 if index == 0
                     && let Some(reply_to) = message
@@ -508,6 +544,15 @@ impl Channel for TelegramChannel {
                 }
                 let piece = &pieces[index];
                 async move {
+                    if let Some(id) = edit {
+                        let body = json!({
+                            "chat_id": chat_id,
+                            "message_id": id.parse::<i64>().unwrap_or_default(),
+                            "text": piece,
+                            "parse_mode": "HTML",
+                        });
+                        return Ok(self.edit(body).await?);
+                    }
                     self.sends.acquire().await;
                     match self.call::<Value>("sendMessage", body.clone()).await {
                         Ok(_) => Ok(()),
@@ -525,6 +570,55 @@ impl Channel for TelegramChannel {
                 }
             })
             .await
+    }
+
+    fn previews(&self) -> bool {
+        self.config.stream_previews
+    }
+
+    async fn preview(
+        &self,
+        to: &Conversation,
+        run_id: &str,
+        text: &str,
+    ) -> Result<(), ChannelError> {
+        if !self.config.stream_previews {
+            return Ok(());
+        }
+        let Some(text) = preview_text(text, &self.capabilities()) else {
+            return Ok(());
+        };
+        let chat_id: i64 = to
+            .id
+            .parse()
+            .map_err(|_| ChannelError::Permanent(format!("bad Telegram chat id {:?}", to.id)))?;
+        let slot = self.preview_slots.slot(run_id);
+        let mut slot = slot.lock().await;
+        if slot.closed {
+            return Ok(());
+        }
+        match slot
+            .message_id
+            .as_deref()
+            .and_then(|id| id.parse::<i64>().ok())
+        {
+            Some(id) => {
+                self.edit(json!({ "chat_id": chat_id, "message_id": id, "text": text }))
+                    .await?;
+            }
+            None => {
+                let thread: Option<i64> = to.thread.as_deref().and_then(|t| t.parse().ok());
+                self.sends.acquire().await;
+                let sent: Message = self
+                    .call(
+                        "sendMessage",
+                        json!({ "chat_id": chat_id, "text": text, "message_thread_id": thread }),
+                    )
+                    .await?;
+                slot.message_id = Some(sent.message_id.to_string());
+            }
+        }
+        Ok(())
     }
 
     async fn typing(&self, to: &Conversation) -> Result<(), ChannelError> {

@@ -45,6 +45,10 @@ pub struct TelegramConfig {
     /// the text instead. Default 20 MB (the Bot API's own limit).
     #[serde(default = "default_max_attachment")]
     pub max_attachment_bytes: u64,
+    /// Show the answer while the model writes it: one message, edited
+    /// about every 1.5 s, that becomes the reply. Default false.
+    #[serde(default)]
+    pub stream_previews: bool,
     /// The agent that answers on this channel; default the default agent.
     #[serde(default)]
     pub agent: Option<String>,

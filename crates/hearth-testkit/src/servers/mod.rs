@@ -7,6 +7,7 @@
 //! - [`mosquitto`]: an MQTT broker (clients use rumqttc).
 //! - [`prosody`]: an XMPP server with a MUC component (clients use
 //!   tokio-xmpp).
+//! - [`synapse`]: a Matrix homeserver and a Matrix client.
 //! - [`telegram`]: a Bot API server replaying the documented payloads
 //!   (Telegram has no server that runs offline).
 
@@ -14,6 +15,7 @@ pub mod mail;
 pub mod mosquitto;
 pub mod ngircd;
 pub mod prosody;
+pub mod synapse;
 pub mod telegram;
 
 /// A port that was free a moment ago: bind port 0, read it, release it.

@@ -1,6 +1,7 @@
 //! A local Telegram Bot API server replaying the payloads the Bot API
 //! documents (core.telegram.org/bots/api): `getMe`, `getUpdates` long
-//! polling with offset confirmation, `sendMessage`, `sendChatAction`,
+//! polling with offset confirmation, `sendMessage`, `editMessageText`,
+//! `sendChatAction`,
 //! `setWebhook` / `deleteWebhook`, `getFile` and file downloads. Tests
 //! inject user messages and read what the bot sent; the adapter under test
 //! runs its real HTTP code against it, only the base URL differs.
@@ -30,6 +31,9 @@ struct Inner {
     next_update_id: i64,
     next_message_id: i64,
     sent: Vec<Value>,
+    /// Each sent message's current text, by message id.
+    texts: HashMap<i64, String>,
+    edits: Vec<Value>,
     actions: Vec<Value>,
     webhook: Option<Value>,
     /// Failures to answer, per method, in order: (HTTP code, retry_after).
@@ -130,6 +134,7 @@ async fn method(
             inner.next_message_id += 1;
             let message_id = inner.next_message_id;
             inner.sent.push(body.clone());
+            inner.texts.insert(message_id, text.to_owned());
             drop(inner);
             shared.new_sent.notify_waiters();
             ok(json!({
@@ -137,6 +142,35 @@ async fn method(
                 "from": { "id": BOT_ID, "is_bot": true, "first_name": "Hearth", "username": BOT_USERNAME },
                 "chat": { "id": body["chat_id"], "type": "private" },
                 "date": 1_700_000_000,
+                "text": body["text"],
+            }))
+        }
+        "editMessageText" => {
+            let text = body["text"].as_str().unwrap_or_default();
+            let id = body["message_id"].as_i64().unwrap_or_default();
+            let mut inner = shared.inner.lock();
+            let Some(current) = inner.texts.get(&id) else {
+                return api_error(400, "Bad Request: message to edit not found", None);
+            };
+            if current == text {
+                return api_error(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+                    None,
+                );
+            }
+            if text.is_empty() || text.encode_utf16().count() > 4096 {
+                return api_error(400, "Bad Request: MESSAGE_TOO_LONG", None);
+            }
+            inner.texts.insert(id, text.to_owned());
+            inner.edits.push(body.clone());
+            drop(inner);
+            shared.new_sent.notify_waiters();
+            ok(json!({
+                "message_id": id,
+                "chat": { "id": body["chat_id"], "type": "private" },
+                "date": 1_700_000_000,
+                "edit_date": 1_700_000_001,
                 "text": body["text"],
             }))
         }
@@ -371,6 +405,16 @@ impl BotApi {
                 return self.sent();
             }
         }
+    }
+
+    /// Every `editMessageText` call that changed a message.
+    pub fn edits(&self) -> Vec<Value> {
+        self.shared.inner.lock().edits.clone()
+    }
+
+    /// A sent message's current text (after edits).
+    pub fn text_of(&self, message_id: i64) -> Option<String> {
+        self.shared.inner.lock().texts.get(&message_id).cloned()
     }
 
     pub fn chat_actions(&self) -> Vec<Value> {

@@ -95,6 +95,7 @@ dm = "pairing"
 [channels.{name}]
 type = "telegram"
 token = "123456789:replace-with-the-token"
+# stream_previews = true          # show the answer while it is written
 
 [channels.{name}.access]
 dm = "pairing"                    # senders are numeric Telegram user ids
@@ -143,8 +144,24 @@ dm = "allowlist"                  # e-mail answers listed senders only
 allow_from = ["you@example.org"]
 "##
         ),
+        "matrix" => format!(
+            r##"
+# A Matrix account (docs/channels/matrix.md). Invite it to an unencrypted
+# direct chat; in rooms it answers mentions and replies to its messages.
+[channels.{name}]
+type = "matrix"
+homeserver = "https://matrix.example.org"
+user_id = "@hearth:example.org"
+password = "change me"            # or access_token = "..."
+# stream_previews = true          # show the answer while it is written
+
+[channels.{name}.access]
+dm = "pairing"                    # senders are Matrix user ids
+groups = "mention"
+"##
+        ),
         other => bail!(
-            "unknown channel type {other:?}; this build has: irc, xmpp, telegram, mqtt, webhook, email"
+            "unknown channel type {other:?}; this build has: irc, xmpp, telegram, matrix, mqtt, webhook, email"
         ),
     })
 }
