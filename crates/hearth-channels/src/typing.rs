@@ -104,6 +104,8 @@ impl Typing {
             let mut previews = previews;
             loop {
                 tokio::select! {
+                    // The end of the run wins over a last preview.
+                    biased;
                     _ = stop.cancelled() => return,
                     _ = tokio::time::sleep_until(deadline) => return,
                     _ = tokio::time::sleep_until(next_typing), if typing => {
@@ -203,6 +205,8 @@ mod tests {
             feedback.grew("run", &text);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        feedback.finished("run");
+        tokio::task::yield_now().await;
         let shown = channel.shown.lock().clone();
         assert!(
             (2..=3).contains(&shown.len()),
@@ -213,7 +217,6 @@ mod tests {
             shown.windows(2).all(|w| w[1].len() > w[0].len()),
             "{shown:?}"
         );
-        feedback.finished("run");
         feedback.grew("run", "after the end");
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert_eq!(
