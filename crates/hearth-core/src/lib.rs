@@ -18,6 +18,7 @@
 //! - [`channel`]: the [`Channel`] contract: start with a context, send,
 //!   capabilities, health; and the [`InboundSink`] adapters feed.
 //! - [`pairing`]: the [`PairingStore`] behind DM access policy.
+//! - [`tool`]: the [`Tool`] contract: spec, context, errors, typed tools.
 //! - [`wheel`]: model files fetched out of Python wheels with pip.
 //!
 //! This crate has no sockets, no SQL and no HTTP framework: anything that
@@ -31,6 +32,7 @@ pub mod pairing;
 pub mod provider;
 pub mod session;
 pub mod store;
+pub mod tool;
 pub mod wheel;
 
 pub use channel::{
@@ -52,6 +54,7 @@ pub use store::{
     AcceptOutcome, AgentRecord, OutboxItem, RunRecord, RunState, SessionRecord, Store, StoreError,
     TranscriptEntry, TurnOutcome,
 };
+pub use tool::{Tool, ToolContext, ToolError, ToolResult, TypedTool, schema_for, typed};
 
 /// Milliseconds since the Unix epoch, the timestamp unit of the wire protocol
 /// and of every stored row.

@@ -1,0 +1,186 @@
+//! The [`Tool`] contract: something the agent can call, the context a call
+//! runs with, and the ways a call fails.
+//!
+//! A tool declares its arguments as a JSON Schema. Built-in tools derive it
+//! from a Rust type ([`TypedTool`]), so the schema the model sees and the
+//! type the tool deserializes can never disagree; tools from elsewhere (MCP
+//! servers, plugins) bring their own schema. Either way the agent validates
+//! the model's arguments against the schema before [`Tool::call`] runs, and
+//! every failure goes back to the model as a tool result, never to the user.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+use crate::{AgentId, Origin, SessionKey, ToolSpec};
+
+/// Who and what a tool call runs for.
+#[derive(Debug, Clone)]
+pub struct ToolContext {
+    pub agent_id: AgentId,
+    pub session_key: SessionKey,
+    /// The run (inbound message id) the call belongs to.
+    pub run_id: String,
+    /// The call's id, as the model gave it.
+    pub call_id: String,
+    /// The channel the run's message came through (`gateway`, `irc`, ...).
+    pub channel: String,
+    /// The person on a chat platform who asked; `None` for gateway clients.
+    pub origin: Option<Origin>,
+    /// Cancelled when the run is aborted, the daemon shuts down or the
+    /// call's time is up. Tools that wait must watch it.
+    pub cancel: CancellationToken,
+}
+
+impl ToolContext {
+    /// Who asked, for audit and approval prompts: `channel:sender` on a
+    /// chat platform, the channel alone otherwise.
+    pub fn caller(&self) -> String {
+        match &self.origin {
+            Some(origin) => format!("{}:{}", self.channel, origin.sender.id),
+            None => self.channel.clone(),
+        }
+    }
+}
+
+/// Why a call did not produce a result. The agent turns each into a tool
+/// result the model reads (`error: ...`) and can react to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ToolError {
+    /// The arguments do not match the tool's schema or make no sense.
+    #[error("invalid arguments: {0}")]
+    InvalidArguments(String),
+    /// Policy refused the call (a denied command, a path outside the
+    /// workspace, an approval refused or expired).
+    #[error("refused: {0}")]
+    Denied(String),
+    /// The call ran and failed.
+    #[error("{0}")]
+    Failed(String),
+    /// The call ran out of time.
+    #[error("timed out after {0} s")]
+    TimedOut(u64),
+    /// The run was aborted or the daemon is stopping.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// A tool's result text, as the model will read it.
+pub type ToolResult = Result<String, ToolError>;
+
+/// Something the agent can call.
+///
+/// Implementations must be cheap to share (`Arc<dyn Tool>`) and safe to
+/// call concurrently: the model may ask for several calls at once.
+#[async_trait]
+pub trait Tool: Send + Sync + std::fmt::Debug {
+    /// Name, description and argument schema, as offered to the model.
+    fn spec(&self) -> ToolSpec;
+
+    /// Runs the call. `arguments` has already been validated against
+    /// [`Tool::spec`]'s schema.
+    async fn call(&self, context: &ToolContext, arguments: serde_json::Value) -> ToolResult;
+}
+
+/// A tool whose arguments are a Rust type: the schema is generated from it
+/// and the JSON is deserialized into it. Implement this and wrap it with
+/// [`typed`] to get a [`Tool`].
+#[async_trait]
+pub trait TypedTool: Send + Sync + std::fmt::Debug + 'static {
+    type Args: JsonSchema + DeserializeOwned + Send;
+    const NAME: &'static str;
+    /// What the tool does, written for the model.
+    fn description(&self) -> String;
+    async fn run(&self, context: &ToolContext, args: Self::Args) -> ToolResult;
+}
+
+/// A [`TypedTool`] as a shareable [`Tool`].
+pub fn typed<T: TypedTool>(tool: T) -> Arc<dyn Tool> {
+    Arc::new(Typed(tool))
+}
+
+#[derive(Debug)]
+struct Typed<T>(T);
+
+#[async_trait]
+impl<T: TypedTool> Tool for Typed<T> {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: T::NAME.to_owned(),
+            description: self.0.description(),
+            parameters: schema_for::<T::Args>(),
+        }
+    }
+
+    async fn call(&self, context: &ToolContext, arguments: serde_json::Value) -> ToolResult {
+        // The schema was checked first; this catches what a schema cannot
+        // say (and keeps a tool safe if called without the check).
+        let args = serde_json::from_value::<T::Args>(arguments)
+            .map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
+        self.0.run(context, args).await
+    }
+}
+
+/// The JSON Schema of `T`, inlined (no `$ref`s into `$defs` where it can be
+/// avoided) and without the `$schema`/`title` noise small models trip on.
+pub fn schema_for<T: JsonSchema>() -> serde_json::Value {
+    let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
+        s.inline_subschemas = true;
+    });
+    let schema = settings.into_generator().into_root_schema_for::<T>();
+    let mut value = schema.to_value();
+    if let Some(object) = value.as_object_mut() {
+        object.remove("$schema");
+        object.remove("title");
+        // A tool without arguments still takes an object.
+        if !object.contains_key("type") && !object.contains_key("properties") {
+            object.insert("type".into(), "object".into());
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Args {
+        /// The path to read.
+        path: String,
+        #[serde(default)]
+        limit: Option<u32>,
+        mode: Mode,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(rename_all = "lowercase")]
+    enum Mode {
+        Text,
+        Bytes,
+    }
+
+    #[test]
+    fn generated_schemas_are_inline_objects_with_descriptions() {
+        let schema = schema_for::<Args>();
+        assert_eq!(schema["type"], "object");
+        assert!(schema.get("$schema").is_none());
+        assert!(schema.get("$defs").is_none(), "{schema}");
+        assert_eq!(
+            schema["properties"]["path"]["description"],
+            "The path to read."
+        );
+        assert_eq!(schema["required"], serde_json::json!(["path", "mode"]));
+        assert_eq!(schema["additionalProperties"], false);
+        assert_eq!(
+            schema["properties"]["mode"]["enum"],
+            serde_json::json!(["text", "bytes"])
+        );
+    }
+}
