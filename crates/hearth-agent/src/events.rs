@@ -24,8 +24,21 @@ pub enum RunEventKind {
     Started { model: String },
     /// More answer text; `text` is the answer so far.
     Delta { delta: String, text: String },
-    /// The model called a tool.
-    ToolCall { id: String, name: String },
+    /// The model called a tool with these arguments (JSON text).
+    ToolCall {
+        id: String,
+        name: String,
+        arguments: String,
+    },
+    /// A tool call ended. `output` is its result or error text, cut to
+    /// [`TOOL_OUTPUT_EVENT_CHARS`] characters.
+    ToolResult {
+        id: String,
+        name: String,
+        ok: bool,
+        output: String,
+        elapsed_ms: u64,
+    },
     /// The run ended; `text` is its reply.
     Finished(RunSummary),
 }
@@ -44,6 +57,11 @@ pub struct RunSummary {
     pub started_at_ms: i64,
     pub ended_at_ms: i64,
 }
+
+/// Longest tool output carried by a [`RunEventKind::ToolResult`] event: enough
+/// to follow along in a client, without copying whole files into every
+/// subscriber's buffer.
+pub const TOOL_OUTPUT_EVENT_CHARS: usize = 2000;
 
 /// Fan-out of run events to every subscriber (WebSocket connections,
 /// waiters). Bounded: a subscriber more than [`EVENT_BUFFER`] events behind

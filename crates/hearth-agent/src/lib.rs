@@ -6,6 +6,8 @@
 //! - `worker`: a lane's worker, running one turn at a time.
 //! - [`turn`]: one agent turn against a [`hearth_core::Provider`], with the
 //!   tool-call loop.
+//! - [`tools`]: the tool set of a turn, argument validation, policies,
+//!   concurrent execution and the approval broker.
 //! - [`context`]: system prompt + history + message within a token budget.
 //! - [`memory`]: the recall and flush hooks long-term memory plugs into.
 //! - [`persona`]: the system prompt from `AGENTS.md` / `SOUL.md`.
@@ -27,6 +29,7 @@ mod pipeline;
 pub mod registry;
 pub mod runtime;
 pub mod settings;
+pub mod tools;
 pub mod turn;
 mod worker;
 

@@ -14,6 +14,14 @@ pub struct StateLabel {
     pub state: String,
 }
 
+/// A tool call's label: the tool and `ok` or `error`. Tool names are
+/// bounded by the tools configured, so the family stays small.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ToolLabel {
+    pub tool: String,
+    pub outcome: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabel {
     pub kind: String,
@@ -41,6 +49,8 @@ pub struct Metrics {
     pub accepted: Counter,
     pub rejected_busy: Counter,
     pub deliveries_failed: Counter,
+    pub tool_calls: Family<ToolLabel, Counter>,
+    pub tool_seconds: Histogram,
     registry: Registry,
 }
 
@@ -55,6 +65,8 @@ impl Default for Metrics {
         let accepted = Counter::default();
         let rejected_busy = Counter::default();
         let deliveries_failed = Counter::default();
+        let tool_calls = Family::<ToolLabel, Counter>::default();
+        let tool_seconds = Histogram::new(latency_buckets());
         let mut registry = Registry::with_prefix("hearth");
         registry.register(
             "turn_duration_seconds",
@@ -97,7 +109,19 @@ impl Default for Metrics {
             "Reply delivery attempts that failed",
             deliveries_failed.clone(),
         );
+        registry.register(
+            "tool_calls",
+            "Tool calls by tool and outcome",
+            tool_calls.clone(),
+        );
+        registry.register(
+            "tool_call_duration_seconds",
+            "Time a tool call took, validation included",
+            tool_seconds.clone(),
+        );
         Self {
+            tool_calls,
+            tool_seconds,
             turn_seconds,
             provider_first_event_seconds,
             turns,
@@ -119,6 +143,16 @@ impl Metrics {
                 kind: kind.to_owned(),
             })
             .inc();
+    }
+
+    pub fn tool_call(&self, tool: &str, ok: bool, elapsed: std::time::Duration) {
+        self.tool_calls
+            .get_or_create(&ToolLabel {
+                tool: tool.to_owned(),
+                outcome: if ok { "ok" } else { "error" },
+            })
+            .inc();
+        self.tool_seconds.observe(elapsed.as_secs_f64());
     }
 
     /// The Prometheus text exposition of every metric.

@@ -23,6 +23,8 @@ use crate::delivery::Channels;
 use crate::events::{EventHub, RunEvent, RunEventKind};
 use crate::metrics::Metrics;
 use crate::registry::AgentRegistry;
+use crate::tools::source::RuntimeTools;
+use crate::tools::{ChannelToolPolicy, ToolSource};
 
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
@@ -136,6 +138,8 @@ pub(crate) struct Inner {
     pub outbox_wakeup: Notify,
     /// Long-term memory for recall and flush, if the daemon has one.
     pub memory: Option<Arc<dyn crate::memory::AgentMemory>>,
+    /// Where turns get their tools; `None` runs every turn without tools.
+    pub tools: Option<RuntimeTools>,
 }
 
 /// The pipeline handle. Cheap to clone.
@@ -180,6 +184,7 @@ impl Runtime {
                 in_flight: Mutex::default(),
                 outbox_wakeup: Notify::new(),
                 memory: None,
+                tools: None,
             }),
         }
     }
@@ -190,6 +195,19 @@ impl Runtime {
         Arc::get_mut(&mut self.inner)
             .expect("with_memory is called before the runtime is shared")
             .memory = Some(memory);
+        self
+    }
+
+    /// Gives turns tools from `source`, narrowed per channel by `channels`
+    /// (by channel name). Call right after [`Runtime::new`].
+    pub fn with_tools(
+        mut self,
+        source: Arc<dyn ToolSource>,
+        channels: HashMap<String, ChannelToolPolicy>,
+    ) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("with_tools is called before the runtime is shared")
+            .tools = Some(RuntimeTools { source, channels });
         self
     }
 

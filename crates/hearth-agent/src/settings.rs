@@ -3,6 +3,8 @@
 //! (`[agents.<id>]`) and from agents created over the control protocol.
 
 use serde::{Deserialize, Serialize};
+
+use crate::tools::ToolPolicy;
 use std::path::PathBuf;
 
 /// Default context budget in tokens: small enough for local models, and the
@@ -43,6 +45,28 @@ pub struct AgentSettings {
     /// quarter of `context_tokens`); 0 turns recall off.
     #[serde(default = "default_memory_tokens")]
     pub memory_tokens: u32,
+    /// Which tools the agent may call (`[agents.<id>.tools]`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub tools: ToolPolicy,
+    /// Model calls per turn; the last one answers without tools.
+    #[serde(default = "default_max_steps")]
+    pub max_steps: u32,
+    /// Wall-clock seconds a turn may spend, tools included, before its
+    /// last model call.
+    #[serde(default = "default_turn_budget_secs")]
+    pub turn_budget_secs: u32,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+fn default_max_steps() -> u32 {
+    crate::turn::DEFAULT_MAX_STEPS
+}
+
+fn default_turn_budget_secs() -> u32 {
+    crate::turn::DEFAULT_TURN_BUDGET.as_secs() as u32
 }
 
 /// Default budget for recalled memories: a handful of short facts.
@@ -72,6 +96,9 @@ impl AgentSettings {
             max_output_tokens: None,
             temperature: None,
             memory_tokens: DEFAULT_MEMORY_TOKENS,
+            tools: ToolPolicy::default(),
+            max_steps: default_max_steps(),
+            turn_budget_secs: default_turn_budget_secs(),
         }
     }
 
@@ -94,6 +121,16 @@ impl AgentSettings {
         {
             return Err(format!("temperature {t} is outside 0.0..=2.0"));
         }
+        if !(1..=64).contains(&self.max_steps) {
+            return Err(format!("max_steps {} is outside 1..=64", self.max_steps));
+        }
+        if !(5..=3600).contains(&self.turn_budget_secs) {
+            return Err(format!(
+                "turn_budget_secs {} is outside 5..=3600",
+                self.turn_budget_secs
+            ));
+        }
+        self.tools.validate().map_err(|e| format!("tools: {e}"))?;
         Ok(())
     }
 }

@@ -7,16 +7,18 @@ use std::time::{Duration, Instant};
 
 use hearth_core::{
     ChatMessage, ChatRequest, InboundMessage, OutboundMessage, RunState, SessionKey, StoreError,
-    TurnOutcome, now_ms,
+    ToolContext, ToolResult, TurnOutcome, now_ms,
 };
 use tokio_util::sync::CancellationToken;
 
 use crate::context;
+use crate::events::TOOL_OUTPUT_EVENT_CHARS;
 use crate::events::{RunEvent, RunEventKind, RunSummary};
 use crate::metrics::StateLabel;
 use crate::persona;
 use crate::runtime::{ActiveRun, Inner};
-use crate::turn::{TurnEnd, TurnObserver, run_turn};
+use crate::tools::exec::truncate;
+use crate::turn::{TurnEnd, TurnLimits, TurnObserver, TurnTools, run_turn};
 
 /// Retries of a failed `finish_run` commit before giving up on the run for
 /// this process lifetime (it stays unfinished and resumes at the next start).
@@ -90,10 +92,26 @@ impl TurnObserver for Emitter<'_> {
         });
     }
 
-    fn on_tool_call(&mut self, id: &str, name: &str) {
+    fn on_tool_call(&mut self, id: &str, name: &str, arguments: &str) {
         self.emit(RunEventKind::ToolCall {
             id: id.to_owned(),
             name: name.to_owned(),
+            arguments: arguments.to_owned(),
+        });
+    }
+
+    fn on_tool_result(&mut self, id: &str, name: &str, result: &ToolResult, elapsed: Duration) {
+        let (ok, output) = match result {
+            Ok(text) => (true, truncate(text, TOOL_OUTPUT_EVENT_CHARS)),
+            Err(error) => (false, truncate(&error.to_string(), TOOL_OUTPUT_EVENT_CHARS)),
+        };
+        self.inner.metrics.tool_call(name, ok, elapsed);
+        self.emit(RunEventKind::ToolResult {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            ok,
+            output,
+            elapsed_ms: elapsed.as_millis() as u64,
         });
     }
 }
@@ -126,10 +144,17 @@ async fn run_one(inner: &Inner, message: InboundMessage, abort: &CancellationTok
         )),
         Some(agent) => match build_request(inner, agent, &message).await {
             Err(reason) => failed(reason),
-            Ok(request) => {
+            Ok((request, tools)) => {
+                let limits = TurnLimits {
+                    max_steps: agent.settings.max_steps,
+                    budget: Duration::from_secs(agent.settings.turn_budget_secs.into()),
+                    ..TurnLimits::default()
+                };
                 let result = run_turn(
                     agent.provider.as_ref(),
                     request,
+                    tools.as_ref(),
+                    limits,
                     abort,
                     &inner.interrupt,
                     &mut emitter,
@@ -303,18 +328,51 @@ impl UsageExt for hearth_core::Usage {
     }
 }
 
+/// The turn's tools: the source's, narrowed by the agent's and the
+/// channel's policies; `None` when the daemon has no tools or none is left.
+fn turn_tools(
+    inner: &Inner,
+    agent: &crate::registry::Agent,
+    message: &InboundMessage,
+) -> Option<TurnTools> {
+    let set = inner.tools.as_ref()?.for_turn(agent, &message.channel);
+    if set.is_empty() {
+        return None;
+    }
+    Some(TurnTools {
+        set,
+        context: ToolContext {
+            agent_id: message.agent_id.clone(),
+            session_key: message.session_key.clone(),
+            run_id: message.id.clone(),
+            call_id: String::new(),
+            channel: message.channel.clone(),
+            origin: message.origin.clone(),
+            cancel: CancellationToken::new(),
+        },
+    })
+}
+
 async fn build_request(
     inner: &Inner,
     agent: &crate::registry::Agent,
     message: &InboundMessage,
-) -> Result<ChatRequest, String> {
+) -> Result<(ChatRequest, Option<TurnTools>), String> {
+    let tools = turn_tools(inner, agent, message);
     let history = inner
         .store
         .history(&message.session_key, agent.settings.history_limit as usize)
         .await
         .map_err(|e| e.to_string())?;
     let messages: Vec<ChatMessage> = history.iter().map(|entry| entry.message.clone()).collect();
-    let system = persona::system_prompt(Some(&agent.workspace));
+    let mut system = persona::system_prompt(Some(&agent.workspace));
+    if let (Some(source), Some(_)) = (&inner.tools, &tools) {
+        let section = source.source.prompt_section(agent);
+        if !section.is_empty() {
+            system.push_str("\n\n");
+            system.push_str(&section);
+        }
+    }
     let budget = agent.settings.context_tokens as usize;
     let recalled = match &inner.memory {
         Some(memory) if agent.settings.memory_tokens > 0 => {
@@ -345,14 +403,15 @@ async fn build_request(
         }
     }
     let messages = assembled.messages;
-    Ok(ChatRequest {
+    let request = ChatRequest {
         model: String::new(),
         messages,
         tools: Vec::new(),
         max_tokens: agent.settings.max_output_tokens,
         temperature: agent.settings.temperature,
         ..Default::default()
-    })
+    };
+    Ok((request, tools))
 }
 
 /// Commits the turn, retrying a few times on storage errors (a locked or

@@ -54,7 +54,10 @@ pub use store::{
     AcceptOutcome, AgentRecord, OutboxItem, RunRecord, RunState, SessionRecord, Store, StoreError,
     TranscriptEntry, TurnOutcome,
 };
-pub use tool::{Tool, ToolContext, ToolError, ToolResult, TypedTool, schema_for, typed};
+pub use tool::{
+    ApprovalDecision, ApprovalRequest, Approver, Tool, ToolContext, ToolError, ToolResult,
+    TypedTool, schema_for, typed,
+};
 
 /// Milliseconds since the Unix epoch, the timestamp unit of the wire protocol
 /// and of every stored row.

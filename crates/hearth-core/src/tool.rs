@@ -9,6 +9,7 @@
 //! every failure goes back to the model as a tool result, never to the user.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
@@ -83,6 +84,12 @@ pub trait Tool: Send + Sync + std::fmt::Debug {
     /// Runs the call. `arguments` has already been validated against
     /// [`Tool::spec`]'s schema.
     async fn call(&self, context: &ToolContext, arguments: serde_json::Value) -> ToolResult;
+
+    /// How long a call may take, when the agent's default limit does not
+    /// fit (a command that waits for an operator's approval first).
+    fn max_duration(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// A tool whose arguments are a Rust type: the schema is generated from it
@@ -95,6 +102,62 @@ pub trait TypedTool: Send + Sync + std::fmt::Debug + 'static {
     /// What the tool does, written for the model.
     fn description(&self) -> String;
     async fn run(&self, context: &ToolContext, args: Self::Args) -> ToolResult;
+
+    /// See [`Tool::max_duration`].
+    fn max_duration(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// What a tool asks an operator to allow: a shell command, for now.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalRequest {
+    /// The tool asking (`exec`).
+    pub tool: String,
+    /// What would run, exactly as it would run.
+    pub command: String,
+    /// Where it would run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    pub agent_id: AgentId,
+    pub session_key: SessionKey,
+    /// Who asked the agent ([`ToolContext::caller`]).
+    pub caller: String,
+}
+
+/// An operator's answer, or the lack of one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    Approved {
+        by: String,
+    },
+    Denied {
+        by: String,
+    },
+    /// Nobody answered in time.
+    Expired,
+    /// The run ended (aborted, shutdown) while waiting.
+    Cancelled,
+}
+
+/// Where tools send approval requests: the daemon's broker, which shows
+/// them to operators (control protocol, `hearth approvals`).
+#[async_trait]
+pub trait Approver: Send + Sync + std::fmt::Debug {
+    /// Waits for a decision. Returns [`ApprovalDecision::Expired`] after
+    /// the broker's time limit and [`ApprovalDecision::Cancelled`] when
+    /// `cancel` fires first.
+    async fn approve(
+        &self,
+        request: ApprovalRequest,
+        cancel: &CancellationToken,
+    ) -> ApprovalDecision;
+
+    /// The longest [`Approver::approve`] can wait, so the tool's own time
+    /// limit can include it.
+    fn timeout(&self) -> Duration;
 }
 
 /// A [`TypedTool`] as a shareable [`Tool`].
@@ -121,6 +184,10 @@ impl<T: TypedTool> Tool for Typed<T> {
         let args = serde_json::from_value::<T::Args>(arguments)
             .map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
         self.0.run(context, args).await
+    }
+
+    fn max_duration(&self) -> Option<Duration> {
+        self.0.max_duration()
     }
 }
 

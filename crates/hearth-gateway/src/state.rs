@@ -117,6 +117,8 @@ pub struct GatewayState {
     pub webhooks: std::sync::OnceLock<
         std::collections::HashMap<String, Arc<dyn hearth_core::WebhookHandler>>,
     >,
+    /// Set when tools may ask operators for approval (`exec` under `ask`).
+    pub approvals: std::sync::OnceLock<Arc<hearth_agent::tools::ApprovalBroker>>,
 }
 
 impl std::fmt::Debug for GatewayState {
@@ -148,6 +150,7 @@ impl GatewayState {
             memory: std::sync::OnceLock::new(),
             channels: std::sync::OnceLock::new(),
             webhooks: std::sync::OnceLock::new(),
+            approvals: std::sync::OnceLock::new(),
         })
     }
 

@@ -39,6 +39,25 @@ impl Reply {
             Ok(ChatEvent::Finished(FinishReason::Stop)),
         ])
     }
+
+    /// An answer that calls tools: `(id, name, arguments JSON text)` each,
+    /// streamed as one fragment per call, then `Finished(ToolCalls)`.
+    pub fn tool_calls(calls: &[(&str, &str, &str)]) -> Reply {
+        let mut events: Vec<Result<ChatEvent, ProviderError>> = calls
+            .iter()
+            .enumerate()
+            .map(|(index, (id, name, arguments))| {
+                Ok(ChatEvent::ToolCallDelta {
+                    index: index as u32,
+                    id: Some(id.to_string()),
+                    name: Some(name.to_string()),
+                    arguments: arguments.to_string(),
+                })
+            })
+            .collect();
+        events.push(Ok(ChatEvent::Finished(FinishReason::ToolCalls)));
+        Reply::Stream(events)
+    }
 }
 
 /// A provider that replays scripted [`Reply`]s in order, then repeats its

@@ -70,6 +70,12 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<PairingAction>,
     },
+    /// Shell commands waiting for an operator's approval; approve or deny
+    /// them (through the running daemon).
+    Approvals {
+        #[command(subcommand)]
+        action: Option<ApprovalsAction>,
+    },
     /// Long-term memory, working memory and the knowledge graph (through
     /// the running daemon).
     Memory {
@@ -152,6 +158,18 @@ pub enum PairingAction {
     Approve { channel: String, code: String },
     /// Withdraw a sender's approval.
     Revoke { channel: String, sender: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsAction {
+    /// Requests waiting now (the default).
+    List,
+    /// Let the command of request `id` run, once.
+    Approve { id: String },
+    /// Refuse it; the agent is told it was refused.
+    Deny { id: String },
+    /// Print requests and answers as they happen.
+    Watch,
 }
 
 #[derive(Debug, Subcommand)]

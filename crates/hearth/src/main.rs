@@ -141,6 +141,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await
         }
+        Command::Approvals { action } => {
+            commands::approvals::run(&commands::load_config(cli.config.as_deref())?, action, json)
+                .await
+        }
         Command::Memory { action } => {
             commands::memory::run(&commands::load_config(cli.config.as_deref())?, action, json)
                 .await

@@ -14,7 +14,8 @@ pub enum AgentStream {
     Lifecycle,
     /// `data`: {text (so far), delta}.
     Assistant,
-    /// `data`: {phase: "start", name, toolCallId}.
+    /// `data`: {phase: "start", name, toolCallId, args}, then {phase:
+    /// "result", name, toolCallId, isError, result, durationMs}.
     Tool,
     /// `data`: {inputTokens, outputTokens}.
     Usage,

@@ -111,6 +111,8 @@ pub const EVENTS: &[&str] = &[
     "agent",
     "chat",
     "presence",
+    "exec.approval.requested",
+    "exec.approval.resolved",
     "tick",
     "shutdown",
 ];

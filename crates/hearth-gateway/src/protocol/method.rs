@@ -45,6 +45,10 @@ pub enum Method {
         name: &'static str,
         params: Value,
     },
+    /// `exec.approval.list`: requests waiting for an operator.
+    ApprovalList,
+    /// `exec.approval.resolve`: answers one.
+    ApprovalResolve(ApprovalResolve),
 }
 
 /// The channel and pairing methods, each with the scope it needs.
@@ -125,6 +129,8 @@ pub const METHODS: &[&str] = &[
     "pairing.list",
     "pairing.approve",
     "pairing.revoke",
+    "exec.approval.list",
+    "exec.approval.resolve",
 ];
 
 /// Which scope a method needs (OpenClaw's operator scopes).
@@ -136,6 +142,9 @@ pub enum Scope {
     /// Approving and revoking channel senders (`operator.pairing`);
     /// admin implies it.
     Pairing,
+    /// Answering exec approval requests (`operator.approvals`); admin
+    /// implies it.
+    Approvals,
 }
 
 impl Scope {
@@ -145,6 +154,7 @@ impl Scope {
             Scope::Write => "operator.write",
             Scope::Admin => "operator.admin",
             Scope::Pairing => "operator.pairing",
+            Scope::Approvals => "operator.approvals",
         }
     }
 }
@@ -176,6 +186,8 @@ impl Method {
             "models.list" => Method::ModelsList,
             "models.load" => Method::ModelsLoad(typed(name, params)?),
             "models.unload" => Method::ModelsUnload(typed(name, params)?),
+            "exec.approval.list" => Method::ApprovalList,
+            "exec.approval.resolve" => Method::ApprovalResolve(typed(name, params)?),
             other if let Some((name, _)) = MEMORY_METHODS.iter().find(|(m, _)| *m == other) => {
                 if !params.is_object() {
                     return Err(ErrorShape::invalid(format!(
@@ -233,6 +245,7 @@ impl Method {
                 .iter()
                 .find(|(m, _)| m == name)
                 .map_or(Scope::Admin, |(_, scope)| *scope),
+            Method::ApprovalList | Method::ApprovalResolve(_) => Scope::Approvals,
         }
     }
 }
@@ -314,6 +327,33 @@ mod tests {
         for (name, _) in CHANNEL_METHODS {
             assert!(METHODS.contains(name), "{name} is advertised");
         }
+    }
+
+    #[test]
+    fn approval_methods_need_the_approvals_scope_and_a_known_decision() {
+        let m = Method::parse(
+            "exec.approval.resolve",
+            Some(json!({"id": "abc", "decision": "allow-once"})),
+        )
+        .unwrap();
+        assert_eq!(m.scope(), Scope::Approvals);
+        assert!(matches!(
+            m,
+            Method::ApprovalResolve(ApprovalResolve {
+                decision: ApprovalChoice::AllowOnce,
+                ..
+            })
+        ));
+        let err = Method::parse(
+            "exec.approval.resolve",
+            Some(json!({"id": "abc", "decision": "yes please"})),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("unknown variant"), "{}", err.message);
+        assert_eq!(
+            Method::parse("exec.approval.list", None).unwrap().scope(),
+            Scope::Approvals
+        );
     }
 
     #[test]

@@ -160,3 +160,23 @@ pub struct AgentsDelete {
 pub struct ModelByName {
     pub name: String,
 }
+
+/// `exec.approval.resolve`: an operator's answer to a waiting request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApprovalResolve {
+    /// The request's id, from `exec.approval.requested` or
+    /// `exec.approval.list`.
+    pub id: String,
+    pub decision: ApprovalChoice,
+}
+
+/// OpenClaw's decision names. `allow-always` is not offered: a lasting
+/// grant belongs in `[tools.exec] allowlist`, where it is visible and
+/// survives a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalChoice {
+    AllowOnce,
+    Deny,
+}

@@ -15,6 +15,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use hearth_agent::RunEvent;
+use hearth_agent::tools::ApprovalEvent;
 use hearth_core::{SessionKey, now_ms};
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
@@ -320,6 +321,13 @@ impl Connection {
     async fn serve(&mut self) -> Flow {
         let mut events = self.state.runtime.subscribe();
         let mut presence = self.state.presence.subscribe();
+        // Approval requests go to operators who may answer them.
+        let mut approvals = self
+            .state
+            .approvals
+            .get()
+            .filter(|_| self.allows(Scope::Approvals))
+            .map(|broker| broker.subscribe());
         let period = Duration::from_millis(self.state.config.tick_interval_ms.max(1000));
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         let shutdown = self.state.shutdown.clone();
@@ -386,6 +394,19 @@ impl Connection {
                     // Missed notices are superseded by the next snapshot.
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return Flow::Continue,
+                },
+                notice = next_approval(&mut approvals) => match notice {
+                    Ok(event) => {
+                        let (name, payload) = approval_frame(&event);
+                        if self.send_event(name, payload).await.is_err() {
+                            return Flow::Continue;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        // `exec.approval.list` has the full picture.
+                        tracing::warn!(conn = %self.conn_id, missed, "connection fell behind on approval events");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => approvals = None,
                 },
                 _ = tick.tick() => {
                     if self.send_event("tick", json!(Tick { ts: now_ms() })).await.is_err() {
@@ -485,6 +506,7 @@ impl Connection {
             Scope::Write => has(Scope::Write) || has(Scope::Admin),
             Scope::Admin => has(Scope::Admin),
             Scope::Pairing => has(Scope::Pairing) || has(Scope::Admin),
+            Scope::Approvals => has(Scope::Approvals) || has(Scope::Admin),
         }
     }
 
@@ -520,4 +542,26 @@ fn parse_frame(text: &str) -> Result<RequestFrame, Box<ResponseFrame>> {
             ErrorShape::invalid(format!("malformed request frame: {error}")),
         ))
     })
+}
+
+/// The next approval event, or never when this connection gets none.
+async fn next_approval(
+    receiver: &mut Option<broadcast::Receiver<ApprovalEvent>>,
+) -> Result<ApprovalEvent, broadcast::error::RecvError> {
+    match receiver {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `exec.approval.requested` with the request, or `exec.approval.resolved`
+/// with how it ended (answered, expired, withdrawn).
+fn approval_frame(event: &ApprovalEvent) -> (&'static str, Value) {
+    match event {
+        ApprovalEvent::Requested(pending) => ("exec.approval.requested", json!(pending)),
+        ApprovalEvent::Resolved { id, decision } => (
+            "exec.approval.resolved",
+            json!({ "id": id, "decision": decision, "ts": now_ms() }),
+        ),
+    }
 }

@@ -75,13 +75,38 @@ pub(crate) fn frames_for(event: &RunEvent) -> Vec<(&'static str, Value)> {
                 ("chat", json!(delta_event)),
             ]
         }
-        RunEventKind::ToolCall { id, name } => {
+        RunEventKind::ToolCall {
+            id,
+            name,
+            arguments,
+        } => {
+            // Arguments as JSON when they parse, as the model's text when not.
+            let args = serde_json::from_str::<Value>(arguments)
+                .unwrap_or_else(|_| Value::String(arguments.clone()));
             vec![agent(
                 event,
                 AgentStream::Tool,
-                json!({ "phase": "start", "name": name, "toolCallId": id }),
+                json!({ "phase": "start", "name": name, "toolCallId": id, "args": args }),
             )]
         }
+        RunEventKind::ToolResult {
+            id,
+            name,
+            ok,
+            output,
+            elapsed_ms,
+        } => vec![agent(
+            event,
+            AgentStream::Tool,
+            json!({
+                "phase": "result",
+                "name": name,
+                "toolCallId": id,
+                "isError": !ok,
+                "result": output,
+                "durationMs": elapsed_ms,
+            }),
+        )],
         RunEventKind::Finished(summary) => finished(event, summary),
     }
 }

@@ -183,7 +183,7 @@ pub(crate) async fn dispatch(
         },
         other => {
             let action = audited_action(&other);
-            let (result, touched) = simple(state, other).await;
+            let (result, touched) = simple(state, other, actor).await;
             if let (Some((action, detail)), Ok(_)) = (action, &result) {
                 audit(state, actor, action, detail).await;
             }
@@ -320,6 +320,7 @@ pub(crate) fn agent_result(
 async fn simple(
     state: &GatewayState,
     method: Method,
+    actor: &str,
 ) -> (Result<Value, ErrorShape>, Option<SessionKey>) {
     let mut touched = None;
     let result = async {
@@ -520,6 +521,20 @@ async fn simple(
                 )),
                 Some(channels) => channels.call(name, params).await.map_err(service_error),
             },
+            Method::ApprovalList => {
+                let pending = state.approvals.get().map(|b| b.pending()).unwrap_or_default();
+                Ok(json!({ "ts": now_ms(), "approvals": pending }))
+            }
+            Method::ApprovalResolve(p) => {
+                let broker = state.approvals.get().ok_or_else(|| {
+                    ErrorShape::new(errors::NOT_FOUND, format!("no pending approval {:?}", p.id))
+                })?;
+                let approve = p.decision == ApprovalChoice::AllowOnce;
+                broker
+                    .resolve(&p.id, approve, actor)
+                    .map_err(|e| ErrorShape::new(errors::NOT_FOUND, e.to_string()))?;
+                Ok(json!({ "ok": true, "id": p.id, "decision": p.decision }))
+            }
         }
     }
     .await;
@@ -553,6 +568,10 @@ fn audited_action(method: &Method) -> Option<(&'static str, Value)> {
         Method::ModelsUnload(p) => ("models.unload", json!({ "name": p.name })),
         Method::SessionsDelete(p) => ("sessions.delete", json!({ "key": p.key })),
         Method::SessionsReset(p) => ("sessions.reset", json!({ "key": p.key })),
+        Method::ApprovalResolve(p) => (
+            "exec.approval.resolve",
+            json!({ "id": p.id, "decision": p.decision }),
+        ),
         Method::Memory { name, params }
             if matches!(
                 *name,

@@ -1,6 +1,7 @@
 //! The subcommands other than `run`: each a small client of the config or
 //! of the running daemon.
 
+pub mod approvals;
 pub mod bench;
 pub mod channels;
 pub mod chat;
