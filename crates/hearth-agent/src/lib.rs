@@ -11,6 +11,8 @@
 //! - [`context`]: system prompt + history + message within a token budget.
 //! - [`memory`]: the recall and flush hooks long-term memory plugs into.
 //! - [`persona`]: the system prompt from `AGENTS.md` / `SOUL.md`.
+//! - [`skills`]: `SKILL.md` folders: discovery, gating, the prompt's skill
+//!   list and the `read_skill` tool.
 //! - [`registry`]: the agents served and their provider routes.
 //! - [`delivery`]: the outbox, inline sends and the retry sweep.
 //! - `pipeline`: the runtime as the `Pipeline` chat channels feed.
@@ -29,6 +31,7 @@ mod pipeline;
 pub mod registry;
 pub mod runtime;
 pub mod settings;
+pub mod skills;
 pub mod tools;
 pub mod turn;
 mod worker;
