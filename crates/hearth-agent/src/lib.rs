@@ -8,6 +8,8 @@
 //!   tool-call loop.
 //! - [`context`]: system prompt + history + message within a token budget.
 //! - [`memory`]: the recall and flush hooks long-term memory plugs into.
+//! - [`hooks`]: the inbound/outbound hook pipeline — PII redaction,
+//!   disclaimers, content filters.
 //! - [`persona`]: the system prompt from `AGENTS.md` / `SOUL.md`.
 //! - [`registry`]: the agents served and their provider routes.
 //! - [`delivery`]: the outbox, inline sends and the retry sweep.
@@ -20,6 +22,7 @@
 pub mod context;
 pub mod delivery;
 pub mod events;
+pub mod hooks;
 pub mod memory;
 pub mod metrics;
 pub mod persona;
