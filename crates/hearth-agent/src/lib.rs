@@ -10,6 +10,8 @@
 //!   concurrent execution and the approval broker.
 //! - [`context`]: system prompt + history + message within a token budget.
 //! - [`memory`]: the recall and flush hooks long-term memory plugs into.
+//! - [`hooks`]: the inbound/outbound hook pipeline — PII redaction,
+//!   disclaimers, content filters.
 //! - [`persona`]: the system prompt from `AGENTS.md` / `SOUL.md`.
 //! - [`skills`]: `SKILL.md` folders: discovery, gating, the prompt's skill
 //!   list and the `read_skill` tool.
@@ -24,6 +26,7 @@
 pub mod context;
 pub mod delivery;
 pub mod events;
+pub mod hooks;
 pub mod memory;
 pub mod metrics;
 pub mod persona;
