@@ -6,7 +6,7 @@
 //! for dropped requests and, over HTTP, SSE resumption and the new session
 //! after a 404. This file only chooses its settings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -16,11 +16,10 @@ use rmcp::model::{
     ClientCapabilities, ClientConfig, Implementation, PaginatedRequestParams, ProtocolVersion,
 };
 use rmcp::service::NotificationContext;
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, Peer, RoleClient, ServiceError, ServiceExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -84,8 +83,9 @@ pub(crate) struct Session {
     pub peer: Peer<RoleClient>,
     pub info: SessionInfo,
     cancel: CancellationToken,
-    /// Sent when rmcp's service loop has ended (and closed the transport).
-    done: oneshot::Receiver<()>,
+    /// Cancelled when rmcp's service loop has ended (and closed the
+    /// transport).
+    done: CancellationToken,
 }
 
 /// What the server said about itself in the handshake.
@@ -139,7 +139,7 @@ impl Session {
                         .map_err(|e| format!("handshake: {e}"))
                 }
                 Transport::Http { url, headers, .. } => {
-                    let transport = http_transport(url, headers)?;
+                    let transport = crate::http::transport(url, headers)?;
                     handler
                         .serve_with_ct(transport, cancel.clone())
                         .await
@@ -169,7 +169,8 @@ impl Session {
         // rmcp runs the session in a task of its own; this one waits for
         // it, so the tracker knows when the transport is closed. Bounded
         // once cancelled, so shutdown is.
-        let (done_tx, done) = oneshot::channel();
+        let done = CancellationToken::new();
+        let done_tx = done.clone();
         let watch_cancel = cancel.clone();
         tasks.spawn(async move {
             let waiting = service.waiting();
@@ -181,7 +182,7 @@ impl Session {
                     tokio::time::sleep(CLOSE_BOUND).await;
                 } => tracing::debug!("mcp session still closing; left to its drop"),
             }
-            let _ = done_tx.send(());
+            done_tx.cancel();
         });
         Ok(Session {
             peer,
@@ -193,12 +194,12 @@ impl Session {
 
     /// Resolves when the session has ended by itself (the child exited,
     /// the HTTP transport gave up). Cancel-safe.
-    pub(crate) async fn closed(&mut self) {
-        let _ = (&mut self.done).await;
+    pub(crate) async fn closed(&self) {
+        self.done.cancelled().await;
     }
 
     /// Ends the session and waits (boundedly) for its transport to close.
-    pub(crate) async fn close(mut self) {
+    pub(crate) async fn close(self) {
         self.cancel.cancel();
         self.closed().await;
     }
@@ -251,53 +252,6 @@ fn spawn_child(
         });
     }
     Ok(child)
-}
-
-fn http_transport(
-    url: &str,
-    headers: &BTreeMap<String, String>,
-) -> Result<StreamableHttpClientTransport<reqwest013::Client>, String> {
-    let mut custom = HashMap::new();
-    for (name, value) in headers {
-        // validate() checked both.
-        let name = http::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| format!("header {name}: {e}"))?;
-        let mut value =
-            http::HeaderValue::from_str(value).map_err(|e| format!("header {name}: {e}"))?;
-        value.set_sensitive(true);
-        custom.insert(name, value);
-    }
-    let config = StreamableHttpClientTransportConfig::with_uri(url)
-        .custom_headers(custom)
-        .reinit_on_expired_session(true);
-    Ok(StreamableHttpClientTransport::with_client(
-        http_client()?,
-        config,
-    ))
-}
-
-/// reqwest 0.13 on rustls with ring and the web's roots, like every other
-/// HTTP client of Hearth. No redirects: a redirect would replay the
-/// session id and the `Authorization` header to wherever it points. No
-/// idle pool, as rmcp's own default client: reusing a connection whose SSE
-/// body was not read to the end stalls on delayed ACKs.
-fn http_client() -> Result<reqwest013::Client, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| format!("TLS setup: {e}"))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    reqwest013::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .redirect(reqwest013::redirect::Policy::none())
-        .pool_max_idle_per_host(0)
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| format!("HTTP client: {e}"))
 }
 
 /// Reads every page of a list, up to `max` items and [`MAX_PAGES`] pages,

@@ -111,9 +111,18 @@ pub(crate) struct Server {
 
 impl Server {
     /// A server, and the receiving end of its calls' suspicions (for
-    /// [`run`]).
-    pub(crate) fn new(config: McpServerConfig, off: Option<String>) -> (Arc<Server>, Suspicions) {
-        let (state, state_rx) = watch::channel(LinkState::Off(off));
+    /// [`run`]). `refused` says why its config cannot be started.
+    pub(crate) fn new(
+        config: McpServerConfig,
+        refused: Option<String>,
+    ) -> (Arc<Server>, Suspicions) {
+        let initial = match refused {
+            Some(error) => LinkState::Off(Some(error)),
+            None if !config.enabled => LinkState::Off(None),
+            // Until its task runs, so nobody takes it for settled.
+            None => LinkState::Connecting,
+        };
+        let (state, state_rx) = watch::channel(initial);
         // Capacity 1: one pending check covers any number of failed calls.
         let (suspect, suspicions) = mpsc::channel(1);
         let link = Arc::new(Link {
@@ -238,7 +247,7 @@ pub(crate) async fn run(
 /// otherwise why the session ended.
 async fn serve(
     server: &Server,
-    mut session: Session,
+    session: Session,
     events: &mut mpsc::Receiver<Event>,
     suspicions: &mut Suspicions,
     shutdown: &CancellationToken,

@@ -13,6 +13,7 @@
 //! - [`config`]: `[mcp.servers.<name>]` and its pure `validate()`.
 //! - [`client`]: one session through rmcp: transports, handshake, bounded
 //!   listing, the server's notifications.
+//! - `http`: the streamable HTTP client rmcp runs on.
 //! - [`connection`]: one server kept connected; the state calls read.
 //! - [`tools`]: MCP tools, resources and prompts as `Tool`s.
 //! - [`names`]: `<server>__<tool>` names valid for model APIs.
@@ -25,6 +26,7 @@
 mod client;
 pub mod config;
 mod connection;
+mod http;
 mod manager;
 pub mod names;
 mod render;

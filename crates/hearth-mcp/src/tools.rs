@@ -163,7 +163,12 @@ where
         biased;
         _ = context.cancel.cancelled() => Err(ToolError::Cancelled),
         result = tokio::time::timeout(timeout, call) => {
-            result.unwrap_or(Err(ToolError::TimedOut(timeout.as_secs())))
+            result.unwrap_or_else(|_| {
+                // A slow tool, or a connection that swallows requests: the
+                // connection pings to tell which.
+                link.suspect();
+                Err(ToolError::TimedOut(timeout.as_secs()))
+            })
         }
     }
 }
