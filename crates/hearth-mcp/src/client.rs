@@ -18,7 +18,7 @@ use rmcp::model::{
 use rmcp::service::NotificationContext;
 use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, Peer, RoleClient, ServiceError, ServiceExt};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -39,7 +39,7 @@ const MAX_PAGES: usize = 64;
 /// stays out unless the server's `env` names it.
 const INHERITED_ENV: &[&str] = &["HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER"];
 
-/// The longest stderr line of a server that is logged whole.
+/// The longest stderr line of a server logged as one line.
 const MAX_LOG_LINE: usize = 2048;
 
 /// What a live session tells its connection.
@@ -131,7 +131,8 @@ impl Session {
                     env,
                     cwd,
                 } => {
-                    let child = spawn_child(&config.name, command, args, env, cwd, tasks)?;
+                    let child =
+                        spawn_child(&config.name, command, args, env, cwd, tasks, cancel.clone())?;
                     pid = child.id();
                     handler
                         .serve_with_ct(child, cancel.clone())
@@ -212,6 +213,7 @@ fn spawn_child(
     env: &BTreeMap<String, String>,
     cwd: &Option<std::path::PathBuf>,
     tasks: &TaskTracker,
+    cancel: CancellationToken,
 ) -> Result<TokioChildProcess, String> {
     let mut cmd = tokio::process::Command::new(command);
     cmd.args(args).env_clear();
@@ -236,18 +238,34 @@ fn spawn_child(
         .map_err(|e| format!("cannot run {command:?}: {e}"))?;
     if let Some(stderr) = stderr {
         let server = server.to_owned();
-        // Ends at EOF, when the child exits.
+        // Ends at EOF (the child exited), or a while after the session is
+        // cancelled even if a grandchild still holds stderr open. Lines are
+        // read at most MAX_LOG_LINE bytes at a time: a server printing
+        // without newlines must not grow a buffer without end.
         tasks.spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(mut line)) = lines.next_line().await {
-                if line.len() > MAX_LOG_LINE {
-                    let mut cut = MAX_LOG_LINE;
-                    while !line.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    line.truncate(cut);
+            let mut reader = BufReader::new(stderr);
+            let mut buf = Vec::with_capacity(256);
+            let stop = async {
+                cancel.cancelled().await;
+                tokio::time::sleep(CLOSE_BOUND).await;
+            };
+            tokio::pin!(stop);
+            loop {
+                buf.clear();
+                let limited = (&mut reader).take(MAX_LOG_LINE as u64);
+                tokio::pin!(limited);
+                let read = tokio::select! {
+                    read = limited.read_until(b'\n', &mut buf) => read,
+                    _ = &mut stop => break,
+                };
+                if !matches!(read, Ok(n) if n > 0) {
+                    break;
                 }
-                tracing::debug!(server, "stderr: {line}");
+                let line = String::from_utf8_lossy(&buf);
+                let line = line.trim_end();
+                if !line.is_empty() {
+                    tracing::debug!(server, "stderr: {line}");
+                }
             }
         });
     }

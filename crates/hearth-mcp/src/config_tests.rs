@@ -85,13 +85,13 @@ fn unknown_fields_are_refused() {
 
 #[test]
 fn names_are_checked() {
-    for bad in ["", "Files", "a.b", "a b", &"x".repeat(33)] {
+    for bad in ["", "Files", "a.b", "a b", &"x".repeat(33), "a__b", "a_"] {
         let err = McpServerConfig::stdio(bad, "true", &[])
             .validate()
             .unwrap_err();
         assert!(err.message.contains("server name"), "{bad:?}: {err}");
     }
-    for good in ["files", "my-server_2", &"x".repeat(32)] {
+    for good in ["files", "my-server_2", "_x", &"x".repeat(32)] {
         McpServerConfig::stdio(good, "true", &[])
             .validate()
             .unwrap();

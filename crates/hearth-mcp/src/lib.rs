@@ -4,35 +4,40 @@
 //! ```text
 //! [mcp.servers.<name>] ─McpServerConfig─▶ McpManager::start
 //!     one connection task per server (connection.rs):
-//!       Session::open (client.rs: child process or streamable HTTP, rmcp
-//!       handshake) ─▶ tools/list ─▶ tools.rs builds `<name>__<tool>` Tools
-//!       ─▶ published; reconnect with backoff when the transport dies
+//!       Session::open (client.rs: child process, or streamable HTTP via
+//!       http.rs; rmcp's handshake) ─▶ tools/list ─▶ tools.rs / extra.rs
+//!       build `<name>__<tool>` Tools ─▶ published; reconnect with backoff
+//!       when the transport dies; list again on tools/list_changed
 //! agent ─McpManager::tools()─▶ Arc<dyn Tool> ─call─▶ rmcp request ─▶ render.rs text
 //! ```
 //!
-//! - [`config`]: `[mcp.servers.<name>]` and its pure `validate()`.
-//! - [`client`]: one session through rmcp: transports, handshake, bounded
-//!   listing, the server's notifications.
-//! - `http`: the streamable HTTP client rmcp runs on.
-//! - [`connection`]: one server kept connected; the state calls read.
-//! - [`tools`]: MCP tools, resources and prompts as `Tool`s.
+//! - [`config`]: `[mcp.servers.<name>]` and its pure `validate()`
+//!   (`config_raw.rs`: the TOML shape).
+//! - `client.rs`: one session through rmcp: the child process, the
+//!   handshake, bounded listing, the server's notifications; `http.rs`:
+//!   the streamable HTTP client under it.
+//! - `connection.rs`: one server kept connected; the state calls read.
+//! - `tools.rs`: MCP tools as `Tool`s; `extra.rs`: resources and prompts
+//!   as four more.
 //! - [`names`]: `<server>__<tool>` names valid for model APIs.
-//! - [`render`]: results as capped text.
-//! - [`manager`]: [`McpManager`], the API the daemon uses.
+//! - `render.rs`: results as capped text.
+//! - `manager.rs`: [`McpManager`], what the daemon calls.
 //!
 //! This crate is the only one that knows rmcp; nothing of the SDK crosses
 //! its API.
 
 mod client;
 pub mod config;
+mod config_raw;
 mod connection;
+mod extra;
 mod http;
 mod manager;
 pub mod names;
 mod render;
 mod tools;
 
-pub use client::{MAX_TOOLS_PER_SERVER, SessionInfo};
+pub use client::MAX_TOOLS_PER_SERVER;
 pub use config::{ConfigError, McpConfig, McpServerConfig, Transport};
 pub use manager::{McpManager, ServerState, ServerStatus};
 pub use render::MAX_RESULT_BYTES;
