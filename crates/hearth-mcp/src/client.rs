@@ -15,7 +15,7 @@ use std::time::Duration;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, Implementation, PaginatedRequestParams, ProtocolVersion,
 };
-use rmcp::service::NotificationContext;
+use rmcp::service::{ClientInitializeError, NotificationContext};
 use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, Peer, RoleClient, ServiceError, ServiceExt};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
@@ -137,14 +137,14 @@ impl Session {
                     handler
                         .serve_with_ct(child, cancel.clone())
                         .await
-                        .map_err(|e| format!("handshake: {e}"))
+                        .map_err(|e| format!("handshake: {}", describe_handshake(&e)))
                 }
                 Transport::Http { url, headers, .. } => {
                     let transport = crate::http::transport(url, headers)?;
                     handler
                         .serve_with_ct(transport, cancel.clone())
                         .await
-                        .map_err(|e| format!("handshake: {e}"))
+                        .map_err(|e| format!("handshake: {}", describe_handshake(&e)))
                 }
             }
         };
@@ -272,9 +272,41 @@ fn spawn_child(
     Ok(child)
 }
 
+/// An rmcp error as a person reads it: a transport error by its causes
+/// (`... Connection refused`), without the transport's type name.
+pub(crate) fn describe(error: &ServiceError) -> String {
+    match error {
+        ServiceError::TransportSend(e) => causes(&*e.error),
+        other => other.to_string(),
+    }
+}
+
+fn describe_handshake(error: &ClientInitializeError) -> String {
+    match error {
+        ClientInitializeError::TransportError { error, context } => {
+            format!("{context}: {}", causes(&*error.error))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// An error and its sources, `: `-separated, each said once.
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Reads every page of a list, up to `max` items and [`MAX_PAGES`] pages,
-/// each page within `timeout`. Returns the items and whether any were
-/// left out.
+/// all within `timeout`. Returns the items and whether any were left out.
 pub(crate) async fn list_paged<T, F, Fut, P>(
     max: usize,
     timeout: Duration,
@@ -285,28 +317,29 @@ where
     Fut: Future<Output = Result<P, ServiceError>>,
     P: Page<T>,
 {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let params = cursor
-            .take()
-            .map(|c| PaginatedRequestParams::default().with_cursor(Some(c)));
-        let result = tokio::time::timeout(timeout, page(params))
-            .await
-            .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
-            .map_err(|e| e.to_string())?;
-        let (page_items, next) = result.into_parts();
-        items.extend(page_items);
-        if items.len() > max {
-            items.truncate(max);
-            return Ok((items, true));
+    let pages = async {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let params = cursor
+                .take()
+                .map(|c| PaginatedRequestParams::default().with_cursor(Some(c)));
+            let (page_items, next) = page(params).await.map_err(|e| describe(&e))?.into_parts();
+            items.extend(page_items);
+            if items.len() > max {
+                items.truncate(max);
+                return Ok((items, true));
+            }
+            match next {
+                Some(next) => cursor = Some(next),
+                None => return Ok((items, false)),
+            }
         }
-        match next {
-            Some(next) => cursor = Some(next),
-            None => return Ok((items, false)),
-        }
-    }
-    Ok((items, true))
+        Ok((items, true))
+    };
+    tokio::time::timeout(timeout, pages)
+        .await
+        .map_err(|_| format!("no complete list within {} s", timeout.as_secs()))?
 }
 
 /// A page of a paginated list.

@@ -276,12 +276,18 @@ async fn serve(
     server.publish(tools);
     *server.info.lock().unwrap_or_else(|e| e.into_inner()) = Some(session.info.clone());
     server.set(LinkState::Up(session.peer.clone()));
-    let ended = loop {
+    let ended = 'serve: loop {
         tokio::select! {
             _ = shutdown.cancelled() => break None,
             _ = session.closed() => break Some("the connection closed".to_owned()),
             Some(Event::ToolsChanged) = events.recv() => {
-                match crate::tools::build(&server.config, &server.link, &session.peer, &session.info).await {
+                let build = crate::tools::build(&server.config, &server.link, &session.peer, &session.info);
+                let rebuilt = tokio::select! {
+                    rebuilt = build => rebuilt,
+                    _ = shutdown.cancelled() => break 'serve None,
+                    _ = session.closed() => break 'serve Some("the connection closed".to_owned()),
+                };
+                match rebuilt {
                     Ok(tools) => {
                         tracing::info!(server = %server.config.name, tools = tools.len(), "mcp tools changed");
                         server.publish(tools);
@@ -291,7 +297,11 @@ async fn serve(
                 }
             }
             Some(()) = suspicions.0.recv() => {
-                if let Err(error) = ping(&session.peer).await {
+                let pinged = tokio::select! {
+                    pinged = ping(&session.peer) => pinged,
+                    _ = shutdown.cancelled() => break 'serve None,
+                };
+                if let Err(error) = pinged {
                     break Some(format!("ping failed: {error}"));
                 }
             }
@@ -309,7 +319,7 @@ async fn ping(peer: &Peer<RoleClient>) -> Result<(), String> {
     });
     match tokio::time::timeout(PING_TIMEOUT, peer.send_request(request)).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(error)) => Err(error.to_string()),
+        Ok(Err(error)) => Err(crate::client::describe(&error)),
         Err(_) => Err(format!("no answer within {} s", PING_TIMEOUT.as_secs())),
     }
 }

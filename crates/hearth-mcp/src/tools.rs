@@ -185,7 +185,7 @@ fn service_error(link: &Link, error: ServiceError) -> ToolError {
                 link.server
             ))
         }
-        other => ToolError::Failed(other.to_string()),
+        other => ToolError::Failed(crate::client::describe(&other)),
     }
 }
 

@@ -116,3 +116,24 @@ fn streamable_http_serves_calls_and_survives_a_server_restart() {
         manager.shutdown().await;
     });
 }
+
+#[tokio::test]
+async fn an_unreachable_server_is_reported_plainly() {
+    crate::support::init_tracing();
+    // Port 1 on loopback: nothing listens there.
+    let manager = hearth_mcp::McpManager::start(
+        vec![McpServerConfig::http("gone", "http://127.0.0.1:1/mcp")],
+        tokio_util::sync::CancellationToken::new(),
+    );
+    let status = manager.settled(Duration::from_secs(30)).await;
+    match &status[0].state {
+        ServerState::Failed { error, retry_in } => {
+            assert!(retry_in.is_some());
+            assert!(error.starts_with("handshake: "), "{error}");
+            assert!(!error.contains("rmcp::"), "type names in {error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(manager.tools().is_empty());
+    manager.shutdown().await;
+}
