@@ -73,6 +73,8 @@ pub(crate) async fn build(
             "more than {MAX_TOOLS_PER_SERVER} tools; the rest are left out"
         );
     }
+    let offered: std::collections::HashSet<String> =
+        listed.iter().map(|t| t.name.to_string()).collect();
     for tool in listed {
         let remote = tool.name.to_string();
         if !config.allows(&remote) {
@@ -113,16 +115,11 @@ pub(crate) async fn build(
         }));
     }
     if let Some(allow) = &config.allow {
-        for missing in allow.iter().filter(|a| !tools_named(&tools, server, a)) {
+        for missing in allow.iter().filter(|a| !offered.contains(*a)) {
             tracing::warn!(server, tool = %missing, "allowed tool not offered by the server");
         }
     }
     Ok(tools)
-}
-
-fn tools_named(tools: &[Arc<dyn Tool>], server: &str, remote: &str) -> bool {
-    let name = crate::names::exposed_name(server, remote);
-    tools.iter().any(|t| t.spec().name == name)
 }
 
 fn cut(mut text: String, max: usize) -> String {
