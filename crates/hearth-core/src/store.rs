@@ -175,6 +175,15 @@ pub trait Store: Send + Sync + 'static {
     /// Undelivered entries, oldest first.
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
     async fn outbox_delivered(&self, id: i64) -> Result<(), StoreError>;
+    /// Queues a message that is not a run's reply (a tool sending to
+    /// another chat), under `run_id` for the record. Returns its row id, or
+    /// `None` when its idempotency key is already in the outbox: a replayed
+    /// call does not send twice.
+    async fn enqueue_outbound(
+        &self,
+        run_id: &str,
+        message: &OutboundMessage,
+    ) -> Result<Option<i64>, StoreError>;
     /// Records a failed attempt; `give_up` marks it permanently failed.
     async fn outbox_attempt_failed(
         &self,

@@ -38,6 +38,23 @@ pub(crate) fn insert(
     Ok(conn.last_insert_rowid())
 }
 
+/// Inserts `message` as pending unless its idempotency key is there
+/// already; returns the new row id, or `None` for a repeat.
+pub(crate) fn insert_once(
+    conn: &Connection,
+    run_id: &str,
+    message: &OutboundMessage,
+) -> Result<Option<i64>, StoreError> {
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM outbox WHERE idempotency_key = ?1")
+        .and_then(|mut st| st.exists([&message.idempotency_key]))
+        .map_err(backend)?;
+    if exists {
+        return Ok(None);
+    }
+    insert(conn, run_id, message, false).map(Some)
+}
+
 pub(crate) fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
     let mut st = conn
         .prepare_cached(

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hearth_core::{
-    AcceptOutcome, AgentId, AgentRecord, ApprovedSender, InboundMessage, OutboxItem,
-    PairingOutcome, PairingRequest, PairingStore, RunRecord, Sender, SessionKey, SessionRecord,
-    Store, StoreError, TranscriptEntry, TurnOutcome, now_ms,
+    AcceptOutcome, AgentId, AgentRecord, ApprovedSender, InboundMessage, OutboundMessage,
+    OutboxItem, PairingOutcome, PairingRequest, PairingStore, RunRecord, Sender, SessionKey,
+    SessionRecord, Store, StoreError, TranscriptEntry, TurnOutcome, now_ms,
 };
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
@@ -235,6 +235,17 @@ impl Store for SqliteStore {
 
     async fn outbox_delivered(&self, id: i64) -> Result<(), StoreError> {
         self.write(move |tx| outbox::delivered(tx, id)).await
+    }
+
+    async fn enqueue_outbound(
+        &self,
+        run_id: &str,
+        message: &OutboundMessage,
+    ) -> Result<Option<i64>, StoreError> {
+        let run_id = run_id.to_owned();
+        let message = message.clone();
+        self.write(move |tx| outbox::insert_once(tx, &run_id, &message))
+            .await
     }
 
     async fn outbox_attempt_failed(

@@ -22,6 +22,9 @@ pub enum FakeReply {
     Error(ProviderError),
     /// Stream this text, then never finish (until dropped).
     Hang(String),
+    /// Call one tool: `(name, arguments JSON text)`; the call id is
+    /// `call-<n>` with n counting this provider's calls.
+    ToolCall(String, String),
 }
 
 type Rule = dyn Fn(&ChatRequest) -> FakeReply + Send + Sync;
@@ -119,6 +122,24 @@ impl Provider for FakeProvider {
             FakeReply::Error(error) => return Err(error),
             FakeReply::Text(text) => (text, false),
             FakeReply::Hang(text) => (text, true),
+            FakeReply::ToolCall(name, arguments) => {
+                let id = format!("call-{}", self.requests.lock().len());
+                let events = [
+                    Ok(ChatEvent::ToolCallDelta {
+                        index: 0,
+                        id: Some(id),
+                        name: Some(name),
+                        arguments,
+                    }),
+                    Ok(ChatEvent::Finished(FinishReason::ToolCalls)),
+                ];
+                return Ok(futures::stream::iter(events)
+                    .map(move |e| {
+                        let _ = &guard;
+                        e
+                    })
+                    .boxed());
+            }
         };
         let words: Vec<String> = text.split_inclusive(' ').map(str::to_owned).collect();
         let output_tokens = words.len() as u32;

@@ -21,4 +21,4 @@ pub mod provider;
 pub mod servers;
 
 pub use channel::RecordingChannel;
-pub use fake::{FakeProvider, FakeReply};
+pub use fake::{FakeProvider, FakeReply, last_user_text};
