@@ -33,6 +33,7 @@ pub mod persona;
 mod pipeline;
 pub mod registry;
 pub mod runtime;
+mod screening;
 pub mod settings;
 pub mod skills;
 pub mod tools;
@@ -44,7 +45,7 @@ pub use events::{RunEvent, RunEventKind, RunSummary};
 pub use memory::{AgentMemory, FlushedTurn};
 pub use metrics::Metrics;
 pub use registry::{Agent, AgentError, AgentRegistry, AgentSource, ProviderFactory};
-pub use runtime::{Runtime, RuntimeConfig, SubmitError, Submitted};
+pub use runtime::{Runtime, RuntimeConfig, SubmitError, Submitted, WeakRuntime};
 pub use settings::AgentSettings;
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use hearth_core::{AgentId, AgentRecord, Provider, Store, StoreError, now_ms};
 use parking_lot::RwLock;
 
+use crate::hooks::HookPipeline;
 use crate::settings::AgentSettings;
 
 /// Builds the provider an agent's settings name (primary + fallbacks).
@@ -34,6 +35,8 @@ pub struct Agent {
     pub source: AgentSource,
     /// The folder with the persona files.
     pub workspace: PathBuf,
+    /// `settings.hooks`, compiled.
+    pub hooks: HookPipeline,
 }
 
 impl std::fmt::Debug for Agent {
@@ -142,6 +145,8 @@ impl AgentRegistry {
         source: AgentSource,
     ) -> Result<Agent, AgentError> {
         settings.validate().map_err(AgentError::Invalid)?;
+        let hooks = HookPipeline::build(&settings.hooks)
+            .map_err(|e| AgentError::Invalid(format!("hooks: {e}")))?;
         let provider = self.factory.build(&settings).map_err(AgentError::Invalid)?;
         let workspace = settings
             .workspace
@@ -153,6 +158,7 @@ impl AgentRegistry {
             provider,
             source,
             workspace,
+            hooks,
         })
     }
 

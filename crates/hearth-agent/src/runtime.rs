@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use hearth_core::{AcceptOutcome, InboundMessage, RunRecord, SessionKey, Store, StoreError};
+use hearth_core::{
+    AcceptOutcome, InboundMessage, OutboundMessage, RunRecord, SessionKey, Store, StoreError,
+};
 use parking_lot::Mutex;
 use tokio::sync::{Notify, Semaphore, broadcast};
 use tokio_util::sync::CancellationToken;
@@ -21,6 +23,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::delivery::Channels;
 use crate::events::{EventHub, RunEvent, RunEventKind};
+use crate::hooks::HookPipeline;
 use crate::metrics::Metrics;
 use crate::registry::AgentRegistry;
 use crate::tools::source::RuntimeTools;
@@ -140,6 +143,8 @@ pub(crate) struct Inner {
     pub memory: Option<Arc<dyn crate::memory::AgentMemory>>,
     /// Where turns get their tools; `None` runs every turn without tools.
     pub tools: Option<RuntimeTools>,
+    /// Each channel's hooks, by channel name (the agent's are on the agent).
+    pub channel_hooks: HashMap<String, HookPipeline>,
 }
 
 /// The pipeline handle. Cheap to clone.
@@ -156,7 +161,28 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
+/// A [`Runtime`] reference that does not keep it alive: for what the
+/// runtime itself holds (tools), so dropping the runtime frees it.
+#[derive(Debug, Clone)]
+pub struct WeakRuntime(std::sync::Weak<Inner>);
+
+impl WeakRuntime {
+    pub fn upgrade(&self) -> Option<Runtime> {
+        self.0.upgrade().map(|inner| Runtime { inner })
+    }
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner").finish_non_exhaustive()
+    }
+}
+
 impl Runtime {
+    pub fn downgrade(&self) -> WeakRuntime {
+        WeakRuntime(Arc::downgrade(&self.inner))
+    }
+
     pub fn new(
         store: Arc<dyn Store>,
         agents: Arc<AgentRegistry>,
@@ -185,6 +211,7 @@ impl Runtime {
                 outbox_wakeup: Notify::new(),
                 memory: None,
                 tools: None,
+                channel_hooks: HashMap::new(),
             }),
         }
     }
@@ -208,6 +235,15 @@ impl Runtime {
         Arc::get_mut(&mut self.inner)
             .expect("with_tools is called before the runtime is shared")
             .tools = Some(RuntimeTools { source, channels });
+        self
+    }
+
+    /// Runs `hooks` (compiled, by channel name) over the messages and
+    /// replies of each channel. Call right after [`Runtime::new`].
+    pub fn with_channel_hooks(mut self, hooks: HashMap<String, HookPipeline>) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("with_channel_hooks is called before the runtime is shared")
+            .channel_hooks = hooks;
         self
     }
 
@@ -256,6 +292,27 @@ impl Runtime {
             .iter()
             .filter_map(|(k, lane)| lane.active.as_ref().map(|a| (k.clone(), a.run_id.clone())))
             .collect()
+    }
+
+    /// Queues `message` (not a run's reply: a tool sending to another
+    /// chat) in the outbox and wakes delivery. Returns `false` when its
+    /// idempotency key was queued before, so a replayed call sends once.
+    pub async fn send_message(
+        &self,
+        run_id: &str,
+        message: OutboundMessage,
+    ) -> Result<bool, StoreError> {
+        if self.inner.channels.get(&message.channel).is_none() {
+            return Err(StoreError::Invalid(format!(
+                "no channel named {:?}",
+                message.channel
+            )));
+        }
+        let queued = self.inner.store.enqueue_outbound(run_id, &message).await?;
+        if queued.is_some() {
+            self.inner.outbox_wakeup.notify_one();
+        }
+        Ok(queued.is_some())
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<RunEvent>> {

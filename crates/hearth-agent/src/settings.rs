@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::hooks::{HookConfig, HookPipeline};
 use crate::tools::ToolPolicy;
 use std::path::PathBuf;
 
@@ -45,6 +46,10 @@ pub struct AgentSettings {
     /// quarter of `context_tokens`); 0 turns recall off.
     #[serde(default = "default_memory_tokens")]
     pub memory_tokens: u32,
+    /// Hooks run over this agent's messages and replies
+    /// (`[[agents.<id>.hooks]]`; see docs/hooks.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookConfig>,
     /// Which tools the agent may call (`[agents.<id>.tools]`).
     #[serde(default, skip_serializing_if = "is_default")]
     pub tools: ToolPolicy,
@@ -96,6 +101,7 @@ impl AgentSettings {
             max_output_tokens: None,
             temperature: None,
             memory_tokens: DEFAULT_MEMORY_TOKENS,
+            hooks: Vec::new(),
             tools: ToolPolicy::default(),
             max_steps: default_max_steps(),
             turn_budget_secs: default_turn_budget_secs(),
@@ -131,6 +137,7 @@ impl AgentSettings {
             ));
         }
         self.tools.validate().map_err(|e| format!("tools: {e}"))?;
+        HookPipeline::build(&self.hooks).map_err(|e| format!("hooks: {e}"))?;
         Ok(())
     }
 }

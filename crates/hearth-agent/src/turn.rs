@@ -153,6 +153,11 @@ pub async fn run_turn(
             }
             return result;
         };
+        // A forced choice (`required`, a named tool) holds for one step:
+        // kept, it would force a call at every step until the limit.
+        if !request.tool_choice.is_auto() {
+            request.tool_choice = ToolChoice::Auto;
+        }
         let calls = completion.tool_calls.clone();
         let assistant = ChatMessage {
             tool_calls: calls.clone(),

@@ -6,17 +6,19 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use hearth_core::{
-    ChatMessage, ChatRequest, InboundMessage, OutboundMessage, RunState, SessionKey, StoreError,
-    ToolContext, ToolResult, TurnOutcome, now_ms,
+    ChatMessage, ChatRequest, InboundMessage, OutboundMessage, Role, RunState, SessionKey,
+    StoreError, ToolContext, ToolResult, TurnOutcome, now_ms,
 };
 use tokio_util::sync::CancellationToken;
 
 use crate::context;
 use crate::events::TOOL_OUTPUT_EVENT_CHARS;
 use crate::events::{RunEvent, RunEventKind, RunSummary};
+use crate::hooks::{HookPipeline, Stage};
 use crate::metrics::StateLabel;
 use crate::persona;
 use crate::runtime::{ActiveRun, Inner};
+use crate::screening::screen;
 use crate::tools::exec::truncate;
 use crate::turn::{TurnEnd, TurnLimits, TurnObserver, TurnTools, run_turn};
 
@@ -68,6 +70,8 @@ struct Emitter<'a> {
     message: &'a InboundMessage,
     run_id: Arc<str>,
     seq: u64,
+    /// Set when outbound hooks will rewrite the answer: no deltas.
+    quiet_deltas: bool,
 }
 
 impl Emitter<'_> {
@@ -86,6 +90,9 @@ impl Emitter<'_> {
 
 impl TurnObserver for Emitter<'_> {
     fn on_delta(&mut self, delta: &str, text: &str) {
+        if self.quiet_deltas {
+            return;
+        }
         self.emit(RunEventKind::Delta {
             delta: delta.to_owned(),
             text: text.to_owned(),
@@ -116,19 +123,36 @@ impl TurnObserver for Emitter<'_> {
     }
 }
 
-async fn run_one(inner: &Inner, message: InboundMessage, abort: &CancellationToken) {
+async fn run_one(inner: &Inner, mut message: InboundMessage, abort: &CancellationToken) {
     let started = Instant::now();
     let started_at_ms = now_ms();
+    let agent = inner.agents.get(&message.agent_id);
+    let channel_hooks = inner.channel_hooks.get(&message.channel);
+    // Inbound hooks first: the model, the transcript and memory see only
+    // the screened text.
+    let mut blocked_inbound = None;
+    if let Some(agent) = &agent {
+        let layers: Vec<&HookPipeline> = channel_hooks.into_iter().chain([&agent.hooks]).collect();
+        let screened = screen(Stage::Inbound, &layers, &message.text, &message.id);
+        message.text = screened.text;
+        blocked_inbound = screened.blocked;
+    }
+    // With outbound hooks, live deltas would show the reply before the
+    // hooks rewrite it: only the screened final answer goes out.
+    let quiet_deltas = agent
+        .as_ref()
+        .is_some_and(|a| !a.hooks.is_empty_for(Stage::Outbound))
+        || channel_hooks.is_some_and(|h| !h.is_empty_for(Stage::Outbound));
     let mut emitter = Emitter {
         inner,
         message: &message,
         run_id: Arc::from(message.id.as_str()),
         seq: 0,
+        quiet_deltas,
     };
     if let Err(error) = inner.store.mark_running(&message.id).await {
         tracing::warn!(run = %message.id, %error, "could not mark run as running");
     }
-    let agent = inner.agents.get(&message.agent_id);
     let model = agent
         .as_ref()
         .map_or_else(String::new, |a| a.settings.model.clone());
@@ -137,11 +161,19 @@ async fn run_one(inner: &Inner, message: InboundMessage, abort: &CancellationTok
     });
     inner.metrics.active_runs.inc();
 
-    let (state, text, added, usage, error, stop_reason) = match &agent {
+    let (state, mut text, mut added, usage, error, stop_reason) = match &agent {
         None => failed(format!(
             "agent {:?} no longer exists",
             message.agent_id.as_str()
         )),
+        Some(_) if let Some(reply) = &blocked_inbound => (
+            RunState::Done,
+            reply.clone(),
+            vec![ChatMessage::assistant(reply.clone())],
+            hearth_core::Usage::default(),
+            None,
+            "blocked".to_owned(),
+        ),
         Some(agent) => match build_request(inner, agent, &message).await {
             Err(reason) => failed(reason),
             Ok((request, tools)) => {
@@ -206,6 +238,23 @@ async fn run_one(inner: &Inner, message: InboundMessage, abort: &CancellationTok
         },
     };
     inner.metrics.active_runs.dec();
+    if let Some(agent) = &agent
+        && blocked_inbound.is_none()
+        && matches!(state, RunState::Done | RunState::Aborted)
+        && !text.is_empty()
+    {
+        let layers: Vec<&HookPipeline> = [&agent.hooks].into_iter().chain(channel_hooks).collect();
+        let screened = screen(Stage::Outbound, &layers, &text, &message.id);
+        let screened = screened.blocked.unwrap_or(screened.text);
+        if screened != text {
+            // The answer is the last assistant message; the transcript
+            // keeps what was sent, not what the hooks removed.
+            if let Some(last) = added.iter_mut().rev().find(|m| m.role == Role::Assistant) {
+                last.content = screened.clone();
+            }
+            text = screened;
+        }
+    }
 
     let mut transcript = Vec::with_capacity(added.len() + 1);
     transcript.push(ChatMessage::user(message.text.clone()));

@@ -326,3 +326,100 @@ async fn a_seed_makes_sampling_repeatable() {
     }
     assert!(differs, "every seed gave {:?}", first.text);
 }
+
+/// The whole tool loop on the real model: a call constrained by the
+/// grammar to `read_file`'s schema runs the real file tool in a real
+/// workspace, its result goes back to the model, and the model answers
+/// in text (the forced choice holds for one step only).
+#[tokio::test]
+async fn a_constrained_call_reaches_a_real_tool_and_the_model_answers() {
+    use hearth_agent::tools::ToolSet;
+    use hearth_agent::turn::{TurnEnd, TurnLimits, TurnObserver, TurnTools, run_turn};
+    use hearth_core::{AgentId, Role, SessionKey, ToolContext, ToolResult};
+    use tokio_util::sync::CancellationToken;
+
+    struct Calls(Vec<(String, bool)>);
+    impl TurnObserver for Calls {
+        fn on_delta(&mut self, _: &str, _: &str) {}
+        fn on_tool_call(&mut self, _: &str, _: &str, _: &str) {}
+        fn on_tool_result(
+            &mut self,
+            _: &str,
+            name: &str,
+            result: &ToolResult,
+            _: std::time::Duration,
+        ) {
+            self.0.push((name.to_owned(), result.is_ok()));
+        }
+    }
+
+    let engine = Engine::load(config(1)).expect("load");
+    let workspace = tempfile::tempdir().expect("workspace");
+    std::fs::write(
+        workspace.path().join("notes.txt"),
+        "The code word is heron.\n",
+    )
+    .unwrap();
+    let agent = AgentId::main();
+    let tools = TurnTools {
+        set: ToolSet::new(hearth_tools::file_tools(
+            workspace.path().to_path_buf(),
+            true,
+        )),
+        context: ToolContext {
+            session_key: SessionKey::for_agent(&agent, "main").unwrap(),
+            agent_id: agent,
+            run_id: "run".into(),
+            call_id: String::new(),
+            channel: "gateway".into(),
+            origin: None,
+            cancel: CancellationToken::new(),
+        },
+    };
+    let mut request = greedy("Read the file notes.txt and tell me the code word.", 64);
+    request.tool_choice = ToolChoice::Function("read_file".into());
+    let never = CancellationToken::new();
+    let mut calls = Calls(Vec::new());
+    let limits = TurnLimits {
+        max_steps: 3,
+        ..TurnLimits::default()
+    };
+    let result = run_turn(
+        &engine,
+        request,
+        Some(&tools),
+        limits,
+        &never,
+        &never,
+        &mut calls,
+    )
+    .await;
+    assert!(
+        matches!(result.end, TurnEnd::Completed(_)),
+        "{:?}",
+        result.end
+    );
+    // The first step called the real tool with schema-valid arguments.
+    let call = &result.added[0].tool_calls[0];
+    assert_eq!(call.name, "read_file");
+    let args: serde_json::Value = serde_json::from_str(&call.arguments).expect("JSON arguments");
+    assert!(args["path"].is_string(), "{args}");
+    assert_eq!(
+        calls.0.first().map(|(name, _)| name.as_str()),
+        Some("read_file")
+    );
+    let answer = &result.added[1];
+    assert_eq!(answer.role, Role::Tool);
+    assert_eq!(answer.tool_call_id.as_deref(), Some(call.id.as_str()));
+    if args["path"] == "notes.txt" {
+        assert!(answer.content.contains("heron"), "{}", answer.content);
+    } else {
+        // A wrong path still ran the tool, which answered with its error.
+        assert!(answer.content.starts_with("error: "), "{}", answer.content);
+    }
+    // The turn ends in text, never in call markup.
+    let last = result.added.last().unwrap();
+    assert_eq!(last.role, Role::Assistant);
+    assert!(last.tool_calls.is_empty());
+    assert!(!result.text.contains("<tool_call>"), "{}", result.text);
+}

@@ -35,7 +35,10 @@ impl TypedTool for Clock {
         "The time in a city.".into()
     }
     async fn run(&self, context: &ToolContext, args: ClockArgs) -> ToolResult {
-        Ok(format!("12:00 in {} (asked on {})", args.city, context.channel))
+        Ok(format!(
+            "12:00 in {} (asked on {})",
+            args.city, context.channel
+        ))
     }
 }
 
@@ -56,18 +59,21 @@ impl TypedTool for Shell {
 
 /// Calls `clock` once, then answers with what the tool said.
 fn clock_model() -> FakeProvider {
-    FakeProvider::new(|request: &ChatRequest| {
-        match request.messages.last() {
-            Some(last) if last.role == Role::Tool => Reply::Text(format!("The tool said: {}", last.content)),
-            _ if request.tools.iter().any(|t| t.name == "clock") => {
-                Reply::ToolCall("clock".into(), r#"{"city":"Oslo"}"#.into())
-            }
-            _ => Reply::Text("no tools".into()),
+    FakeProvider::new(|request: &ChatRequest| match request.messages.last() {
+        Some(last) if last.role == Role::Tool => {
+            Reply::Text(format!("The tool said: {}", last.content))
         }
+        _ if request.tools.iter().any(|t| t.name == "clock") => {
+            Reply::ToolCall("clock".into(), r#"{"city":"Oslo"}"#.into())
+        }
+        _ => Reply::Text("no tools".into()),
     })
 }
 
-async fn with_tools(settings: AgentSettings, channels: HashMap<String, ChannelToolPolicy>) -> Harness {
+async fn with_tools(
+    settings: AgentSettings,
+    channels: HashMap<String, ChannelToolPolicy>,
+) -> Harness {
     let h = unstarted_custom(
         tempfile::tempdir().unwrap(),
         clock_model(),
@@ -90,23 +96,46 @@ async fn with_tools(settings: AgentSettings, channels: HashMap<String, ChannelTo
 async fn a_tool_call_runs_through_the_pipeline_and_is_kept_in_the_transcript() {
     let h = with_tools(AgentSettings::new("fake"), HashMap::new()).await;
     let mut events = h.runtime.subscribe();
-    h.runtime.submit(message("t1", "agent:main:t", "time in Oslo?")).await.unwrap();
+    h.runtime
+        .submit(message("t1", "agent:main:t", "time in Oslo?"))
+        .await
+        .unwrap();
     let run = wait_done(&h, "t1").await;
-    assert_eq!(run.reply.as_deref(), Some("The tool said: 12:00 in Oslo (asked on test)"));
-    let history = h.store.history(&SessionKey::new("agent:main:t").unwrap(), 10).await.unwrap();
+    assert_eq!(
+        run.reply.as_deref(),
+        Some("The tool said: 12:00 in Oslo (asked on test)")
+    );
+    let history = h
+        .store
+        .history(&SessionKey::new("agent:main:t").unwrap(), 10)
+        .await
+        .unwrap();
     let roles: Vec<Role> = history.iter().map(|e| e.message.role).collect();
-    assert_eq!(roles, [Role::User, Role::Assistant, Role::Tool, Role::Assistant]);
+    assert_eq!(
+        roles,
+        [Role::User, Role::Assistant, Role::Tool, Role::Assistant]
+    );
     assert_eq!(history[1].message.tool_calls[0].name, "clock");
     // Tool activity is streamed as events; the channel gets only the answer.
     let mut kinds = Vec::new();
     while let Ok(event) = events.try_recv() {
         match &event.kind {
-            RunEventKind::ToolCall { name, arguments, .. } => kinds.push(format!("call {name} {arguments}")),
-            RunEventKind::ToolResult { ok, output, .. } => kinds.push(format!("result {ok} {output}")),
+            RunEventKind::ToolCall {
+                name, arguments, ..
+            } => kinds.push(format!("call {name} {arguments}")),
+            RunEventKind::ToolResult { ok, output, .. } => {
+                kinds.push(format!("result {ok} {output}"))
+            }
             _ => {}
         }
     }
-    assert_eq!(kinds, [r#"call clock {"city":"Oslo"}"#, "result true 12:00 in Oslo (asked on test)"]);
+    assert_eq!(
+        kinds,
+        [
+            r#"call clock {"city":"Oslo"}"#,
+            "result true 12:00 in Oslo (asked on test)"
+        ]
+    );
     assert_eq!(h.channel.sent().len(), 1);
     assert_eq!(h.channel.sent()[0].text, run.reply.unwrap());
 }
@@ -130,7 +159,10 @@ async fn agent_and_channel_policies_decide_what_the_model_is_offered() {
         },
     );
     let h = with_tools(settings, channels).await;
-    h.runtime.submit(message("p1", "agent:main:p", "time?")).await.unwrap();
+    h.runtime
+        .submit(message("p1", "agent:main:p", "time?"))
+        .await
+        .unwrap();
     wait_done(&h, "p1").await;
     let mut on_gateway = message("p2", "agent:main:q", "time?");
     on_gateway.channel = "gateway".into();
@@ -145,7 +177,10 @@ async fn agent_and_channel_policies_decide_what_the_model_is_offered() {
         .collect();
     // On `test`: clock only (the agent denies exec), twice (call, answer);
     // on `gateway`, which denies clock: nothing.
-    assert_eq!(offered, [vec!["clock".to_owned()], vec!["clock".to_owned()], vec![]]);
+    assert_eq!(
+        offered,
+        [vec!["clock".to_owned()], vec!["clock".to_owned()], vec![]]
+    );
 }
 
 fn hooks(toml_text: &str) -> Vec<HookConfig> {
@@ -200,7 +235,11 @@ async fn hooks_screen_the_message_before_the_model_and_the_reply_before_it_is_se
     let mut events = h.runtime.subscribe();
 
     h.runtime
-        .submit(message("h1", "agent:main:h", "mail bob@example.com about Zanzibar"))
+        .submit(message(
+            "h1",
+            "agent:main:h",
+            "mail bob@example.com about Zanzibar",
+        ))
         .await
         .unwrap();
     let run = wait_done(&h, "h1").await;
@@ -210,12 +249,19 @@ async fn hooks_screen_the_message_before_the_model_and_the_reply_before_it_is_se
         run.reply.as_deref(),
         Some("echo: mail [email] about [redacted]\n\n(automated answer)")
     );
-    let history = h.store.history(&SessionKey::new("agent:main:h").unwrap(), 10).await.unwrap();
+    let history = h
+        .store
+        .history(&SessionKey::new("agent:main:h").unwrap(), 10)
+        .await
+        .unwrap();
     assert_eq!(history[0].message.content, "mail [email] about [redacted]");
     assert!(history[1].message.content.ends_with("(automated answer)"));
     // No live deltas: they would show the answer before the hooks ran.
     while let Ok(event) = events.try_recv() {
-        assert!(!matches!(event.kind, RunEventKind::Delta { .. }), "{event:?}");
+        assert!(
+            !matches!(event.kind, RunEventKind::Delta { .. }),
+            "{event:?}"
+        );
     }
 
     h.runtime
@@ -224,8 +270,15 @@ async fn hooks_screen_the_message_before_the_model_and_the_reply_before_it_is_se
         .unwrap();
     let run = wait_done(&h, "h2").await;
     assert_eq!(run.reply.as_deref(), Some("I can't help with that."));
-    assert_eq!(h.provider.requests().len(), 1, "a blocked message never reaches the model");
-    assert_eq!(h.channel.sent().last().unwrap().text, "I can't help with that.");
+    assert_eq!(
+        h.provider.requests().len(),
+        1,
+        "a blocked message never reaches the model"
+    );
+    assert_eq!(
+        h.channel.sent().last().unwrap().text,
+        "I can't help with that."
+    );
 }
 
 #[tokio::test]
@@ -240,7 +293,10 @@ async fn invalid_hooks_or_tool_policies_refuse_the_agent() {
         "#,
     );
     let error = settings.validate().unwrap_err();
-    assert!(error.starts_with("hooks: ") && error.contains("(unclosed"), "{error}");
+    assert!(
+        error.starts_with("hooks: ") && error.contains("(unclosed"),
+        "{error}"
+    );
     let mut settings = AgentSettings::new("fake");
     settings.tools.deny = vec!["group:shell".into()];
     let error = settings.validate().unwrap_err();
@@ -249,7 +305,11 @@ async fn invalid_hooks_or_tool_policies_refuse_the_agent() {
 
 /// A model that calls `tool` with `arguments` once per turn, then answers
 /// with the tool's result; in sessions other than `caller`, it echoes.
-fn calling_model(caller: &'static str, tool: &'static str, arguments: &'static str) -> FakeProvider {
+fn calling_model(
+    caller: &'static str,
+    tool: &'static str,
+    arguments: &'static str,
+) -> FakeProvider {
     FakeProvider::new(move |request: &ChatRequest| {
         let from_caller = request.messages.iter().any(|m| m.content.contains(caller));
         match request.messages.last() {
@@ -285,15 +345,27 @@ async fn send_message_goes_through_the_outbox_once() {
         r#"{"channel":"test","to":"bob","text":"the meeting moved to 3pm"}"#,
     ))
     .await;
-    h.runtime.submit(message("s1", "agent:main:alice", "tell bob")).await.unwrap();
+    h.runtime
+        .submit(message("s1", "agent:main:alice", "tell bob"))
+        .await
+        .unwrap();
     let run = wait_done(&h, "s1").await;
-    assert!(run.reply.as_deref().unwrap().starts_with("tool: Queued for bob on test"), "{run:?}");
+    assert!(
+        run.reply
+            .as_deref()
+            .unwrap()
+            .starts_with("tool: Queued for bob on test"),
+        "{run:?}"
+    );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while h.channel.sent().len() < 2 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let sent = h.channel.sent();
-    let to_bob: Vec<_> = sent.iter().filter(|m| m.to == Some(hearth_core::Conversation::direct("bob"))).collect();
+    let to_bob: Vec<_> = sent
+        .iter()
+        .filter(|m| m.to == Some(hearth_core::Conversation::direct("bob")))
+        .collect();
     assert_eq!(to_bob.len(), 1, "{sent:?}");
     assert_eq!(to_bob[0].text, "the meeting moved to 3pm");
     assert_eq!(to_bob[0].idempotency_key, "s1:call-0");
@@ -306,7 +378,14 @@ async fn send_message_goes_through_the_outbox_once() {
     // An unknown channel is refused before anything is queued.
     let error = h
         .runtime
-        .send_message("s1", OutboundMessage { channel: "nowhere".into(), idempotency_key: "x".into(), ..to_bob[0].clone() })
+        .send_message(
+            "s1",
+            OutboundMessage {
+                channel: "nowhere".into(),
+                idempotency_key: "x".into(),
+                ..to_bob[0].clone()
+            },
+        )
         .await
         .unwrap_err();
     assert!(error.to_string().contains("nowhere"), "{error}");
@@ -320,10 +399,17 @@ async fn sessions_send_asks_another_session_and_returns_its_answer() {
         r#"{"session_key":"agent:main:other","message":"what is 6 x 7?"}"#,
     ))
     .await;
-    h.runtime.submit(message("a1", "agent:main:me", "ask the other")).await.unwrap();
+    h.runtime
+        .submit(message("a1", "agent:main:me", "ask the other"))
+        .await
+        .unwrap();
     let run = wait_done(&h, "a1").await;
     assert_eq!(run.reply.as_deref(), Some("tool: echo: what is 6 x 7?"));
-    let other = h.store.history(&SessionKey::new("agent:main:other").unwrap(), 10).await.unwrap();
+    let other = h
+        .store
+        .history(&SessionKey::new("agent:main:other").unwrap(), 10)
+        .await
+        .unwrap();
     assert_eq!(other[0].message.content, "what is 6 x 7?");
     // Another agent's session is out of reach.
     let h2 = with_session_tools(calling_model(
@@ -332,7 +418,16 @@ async fn sessions_send_asks_another_session_and_returns_its_answer() {
         r#"{"session_key":"agent:other:main"}"#,
     ))
     .await;
-    h2.runtime.submit(message("p1", "agent:main:me", "peek")).await.unwrap();
+    h2.runtime
+        .submit(message("p1", "agent:main:me", "peek"))
+        .await
+        .unwrap();
     let run = wait_done(&h2, "p1").await;
-    assert!(run.reply.as_deref().unwrap().contains("refused: agent:other:main is not one of your sessions"), "{run:?}");
+    assert!(
+        run.reply
+            .as_deref()
+            .unwrap()
+            .contains("refused: agent:other:main is not one of your sessions"),
+        "{run:?}"
+    );
 }

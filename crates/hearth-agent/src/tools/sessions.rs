@@ -52,7 +52,8 @@ fn failed(error: impl std::fmt::Display) -> ToolError {
 
 /// A session key the model gave, which must belong to the calling agent.
 fn own_session(context: &ToolContext, raw: &str) -> Result<SessionKey, ToolError> {
-    let key = SessionKey::new(raw.trim()).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
+    let key =
+        SessionKey::new(raw.trim()).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
     if key.agent_id().as_ref() != Some(&context.agent_id) {
         return Err(ToolError::Denied(format!(
             "{key} is not one of your sessions (they start with agent:{}:)",
@@ -94,13 +95,20 @@ impl TypedTool for SessionsList {
         Ok(sessions
             .iter()
             .map(|s| {
-                let mark = if s.key == context.session_key { " (this one)" } else { "" };
+                let mark = if s.key == context.session_key {
+                    " (this one)"
+                } else {
+                    ""
+                };
                 format!(
                     "{}{mark}: {} messages, last active {} min ago{}",
                     s.key,
                     s.message_count,
                     (now - s.updated_at_ms).max(0) / 60_000,
-                    s.label.as_deref().map(|l| format!(", label {l:?}")).unwrap_or_default()
+                    s.label
+                        .as_deref()
+                        .map(|l| format!(", label {l:?}"))
+                        .unwrap_or_default()
                 )
             })
             .collect::<Vec<_>>()
@@ -131,7 +139,11 @@ impl TypedTool for SessionsHistory {
     async fn run(&self, context: &ToolContext, args: HistoryArgs) -> ToolResult {
         let key = own_session(context, &args.session_key)?;
         let limit = args.limit.unwrap_or(20).clamp(1, 100);
-        let entries = runtime(&self.0)?.store().history(&key, limit).await.map_err(failed)?;
+        let entries = runtime(&self.0)?
+            .store()
+            .history(&key, limit)
+            .await
+            .map_err(failed)?;
         if entries.is_empty() {
             return Ok(format!("{key} has no messages."));
         }
@@ -174,7 +186,9 @@ impl TypedTool for SessionsSend {
         if key == context.session_key {
             // This session's lane is busy with the current run: the message
             // would wait for a run that waits for it.
-            return Err(ToolError::InvalidArguments("that is this session; answer here instead".into()));
+            return Err(ToolError::InvalidArguments(
+                "that is this session; answer here instead".into(),
+            ));
         }
         check_text(&args.message)?;
         let runtime = runtime(&self.0)?;
@@ -265,7 +279,10 @@ impl TypedTool for SendMessage {
                 other => failed(other),
             })?;
         tracing::info!(channel = %args.channel, to = %args.to, caller = %context.caller(), queued, "send_message");
-        Ok(format!("Queued for {} on {}; it is delivered even if the channel is down now.", args.to, args.channel))
+        Ok(format!(
+            "Queued for {} on {}; it is delivered even if the channel is down now.",
+            args.to, args.channel
+        ))
     }
 }
 
