@@ -23,11 +23,15 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 const MAX_COMMAND_CHARS: usize = 8192;
 /// Environment variables a command keeps. Everything else (API keys, tokens
 /// in the daemon's environment) is removed.
-const KEPT_ENV: &[&str] = &["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "TERM"];
+const KEPT_ENV: &[&str] = &[
+    "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "TERM",
+];
 /// Characters that chain, substitute or redirect: a command holding one of
 /// them never matches an allowlisted program name (`ls; rm -rf ~` is not
 /// `ls`). Exact allowlist entries still match.
-const SHELL_META: &[char] = &[';', '&', '|', '`', '$', '>', '<', '\n', '(', ')', '\\', '*', '?', '~', '{', '['];
+const SHELL_META: &[char] = &[
+    ';', '&', '|', '`', '$', '>', '<', '\n', '(', ')', '\\', '*', '?', '~', '{', '[',
+];
 
 /// When a command may run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -78,7 +82,10 @@ impl Default for ExecConfig {
 impl ExecConfig {
     pub fn validate(&self) -> Result<(), String> {
         if !(1..=3600).contains(&self.timeout_secs) {
-            return Err(format!("timeout_secs {} is outside 1..=3600", self.timeout_secs));
+            return Err(format!(
+                "timeout_secs {} is outside 1..=3600",
+                self.timeout_secs
+            ));
         }
         if !(256..=16 * 1024 * 1024).contains(&self.max_output_bytes) {
             return Err(format!(
@@ -140,7 +147,9 @@ impl TypedTool for Exec {
         let when = match self.config.policy {
             ExecPolicy::Deny => "Commands are disabled on this assistant.",
             ExecPolicy::Allowlist => "Only allowlisted commands run; others are refused.",
-            ExecPolicy::Ask => "Commands that are not allowlisted wait for the operator's approval.",
+            ExecPolicy::Ask => {
+                "Commands that are not allowlisted wait for the operator's approval."
+            }
             ExecPolicy::Full => "Commands run without approval.",
         };
         format!(
@@ -150,7 +159,10 @@ impl TypedTool for Exec {
     }
 
     fn max_duration(&self) -> Option<Duration> {
-        let approval = self.approver.as_ref().map_or(Duration::ZERO, |a| a.timeout());
+        let approval = self
+            .approver
+            .as_ref()
+            .map_or(Duration::ZERO, |a| a.timeout());
         Some(approval + Duration::from_secs(self.config.timeout_secs + 5))
     }
 
@@ -175,7 +187,9 @@ impl Exec {
         let allowlisted = self.config.allows(command);
         match self.config.policy {
             ExecPolicy::Full => Ok(()),
-            ExecPolicy::Deny => Err(ToolError::Denied("commands are disabled here (exec policy `deny`)".into())),
+            ExecPolicy::Deny => Err(ToolError::Denied(
+                "commands are disabled here (exec policy `deny`)".into(),
+            )),
             ExecPolicy::Allowlist if allowlisted => Ok(()),
             ExecPolicy::Allowlist => Err(ToolError::Denied(format!(
                 "`{command}` is not on the allowlist (exec policy `allowlist`)"
@@ -183,7 +197,9 @@ impl Exec {
             ExecPolicy::Ask if allowlisted => Ok(()),
             ExecPolicy::Ask => {
                 let Some(approver) = &self.approver else {
-                    return Err(ToolError::Denied("this command needs an operator's approval and none can be asked".into()));
+                    return Err(ToolError::Denied(
+                        "this command needs an operator's approval and none can be asked".into(),
+                    ));
                 };
                 let request = ApprovalRequest {
                     tool: "exec".into(),
@@ -217,16 +233,20 @@ impl Exec {
             .arg(command)
             .current_dir(&self.workdir)
             .env_clear()
-            .envs(KEPT_ENV.iter().filter_map(|k| std::env::var_os(k).map(|v| (k, v))))
+            .envs(
+                KEPT_ENV
+                    .iter()
+                    .filter_map(|k| std::env::var_os(k).map(|v| (k, v))),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // Its own process group, so a time-out kills what it started too.
             .process_group(0)
             .kill_on_drop(true);
-        let mut child = process
-            .spawn()
-            .map_err(|e| ToolError::Failed(format!("cannot start {}: {e}", self.config.shell.display())))?;
+        let mut child = process.spawn().map_err(|e| {
+            ToolError::Failed(format!("cannot start {}: {e}", self.config.shell.display()))
+        })?;
         let group = child.id();
         let limit = self.config.max_output_bytes;
         let stdout = read_capped(child.stdout.take(), limit);
@@ -249,7 +269,8 @@ impl Exec {
         };
         // Children left in the background must not outlive the call.
         kill_group(group);
-        let status = status.map_err(|e| ToolError::Failed(format!("waiting for the command failed: {e}")))?;
+        let status = status
+            .map_err(|e| ToolError::Failed(format!("waiting for the command failed: {e}")))?;
         let code = status
             .code()
             .map_or_else(|| "killed by a signal".to_owned(), |c| c.to_string());
@@ -294,7 +315,10 @@ async fn read_capped(pipe: Option<impl AsyncRead + Unpin>, limit: usize) -> Stri
     }
     let mut text = String::from_utf8_lossy(&kept).into_owned();
     if total > kept.len() {
-        text.push_str(&format!("\n[… {} more bytes not shown]", total - kept.len()));
+        text.push_str(&format!(
+            "\n[… {} more bytes not shown]",
+            total - kept.len()
+        ));
     }
     text
 }
@@ -302,6 +326,9 @@ async fn read_capped(pipe: Option<impl AsyncRead + Unpin>, limit: usize) -> Stri
 fn kill_group(group: Option<u32>) {
     if let Some(pid) = group.and_then(|p| i32::try_from(p).ok()) {
         // The group may be gone already: nothing to do then.
-        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
 }

@@ -6,6 +6,8 @@
 //!   cannot be outside it, atomic writes.
 //! - [`files`]: `read_file`, `write_file`, `edit_file`, `list_files`, one
 //!   file each ([`file_tools`] builds them).
+//! - [`exec`]: `exec`: a shell command in the workspace under an approval
+//!   policy, with a time limit, capped output and a scrubbed environment.
 //! - [`web_fetch`]: `web_fetch` ([`web_fetch_tool`]): an http(s) page as
 //!   readable text. `config.rs` holds its settings, `address.rs` the
 //!   address policy and the resolver that enforces it, `html.rs` the
@@ -19,10 +21,12 @@
 //! Every tool bounds what it reads and returns, and reports failures as
 //! [`hearth_core::ToolError`]s written for the model to act on.
 
+pub mod exec;
 pub mod files;
 pub mod web_fetch;
 pub mod workspace;
 
+pub use exec::{Exec, ExecConfig, ExecPolicy};
 pub use files::file_tools;
 pub use web_fetch::{WebFetchConfig, web_fetch_tool};
 pub use workspace::Workspace;

@@ -1,6 +1,8 @@
 //! The tools through their public `Tool` interface: the file tools on a
-//! temporary workspace, web_fetch against a local HTTP server.
+//! temporary workspace, exec with the real approval broker, web_fetch
+//! against a local HTTP server.
 
+mod exec;
 mod files;
 mod web_fetch;
 
