@@ -5,7 +5,8 @@
 # never into the repo), Redis (working-memory tests), the chat servers of
 # the channel tests (scripts/start-services.sh), and the real
 # OpenClaw CLI (Node 24 + openclaw from npm, cached outside the repo) for the
-# protocol-compatibility tests.
+# protocol-compatibility tests, and the reference MCP servers and the MCP
+# conformance runner (Node 22 + npm packages, cached outside the repo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,9 @@ scripts/start-services.sh
 
 echo "== installing the OpenClaw CLI used by the compatibility tests" >&2
 scripts/install-openclaw.sh >/dev/null
+
+echo "== installing the MCP servers and conformance runner used by hearth-mcp's tests" >&2
+scripts/install-mcp-servers.sh >/dev/null
 
 echo "== cargo test --workspace" >&2
 cargo test --workspace --locked "$@"

@@ -70,6 +70,11 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<PairingAction>,
     },
+    /// Skills (SKILL.md folders) each agent can use, and why others cannot.
+    Skills {
+        #[command(subcommand)]
+        action: Option<SkillsAction>,
+    },
     /// Shell commands waiting for an operator's approval; approve or deny
     /// them (through the running daemon).
     Approvals {
@@ -158,6 +163,16 @@ pub enum PairingAction {
     Approve { channel: String, code: String },
     /// Withdraw a sender's approval.
     Revoke { channel: String, sender: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SkillsAction {
+    /// Every agent's skills: ready, missing a requirement (which), hidden.
+    List {
+        /// Only this agent.
+        #[arg(long)]
+        agent: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,8 +9,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
+use hearth_agent::tools::{ApprovalBroker, RuntimeSlot};
 use hearth_agent::{AgentRegistry, Channels, LocalChannel, Metrics, Runtime};
 use hearth_engine::EmbeddedModel;
 use hearth_gateway::{Auth, GatewayConfig, GatewayState};
@@ -33,6 +35,8 @@ pub struct Daemon {
     pub listener: TcpListener,
     pub memory: Option<Arc<MemoryService>>,
     pub channels: Arc<ChannelService>,
+    /// The MCP servers' connections, stopped after the drain.
+    pub mcp: Option<Arc<hearth_mcp::McpManager>>,
 }
 
 /// Creates the state directory readable by the owner only.
@@ -196,6 +200,42 @@ pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> R
     if let Some(memory) = &memory {
         runtime = runtime.with_memory(memory.clone());
     }
+    let approvals = ApprovalBroker::new(Duration::from_secs(config.tools.approval_timeout_secs));
+    let slot = RuntimeSlot::default();
+    let mut shared = hearth_agent::tools::session_tools(slot.clone());
+    shared.push(
+        hearth_tools::web_fetch_tool(config.tools.web_fetch.clone())
+            .map_err(|e| anyhow::anyhow!("invalid [tools.web_fetch]: {e}"))?,
+    );
+    if let Some(memory) = &memory {
+        shared.extend(crate::tools::memory::memory_tools(memory.clone()));
+    }
+    // Servers connect in the background; their tools appear as they do.
+    let mcp = (!config.mcp.servers.is_empty()).then(|| {
+        Arc::new(hearth_mcp::McpManager::start(
+            config.mcp.clone().into_servers(),
+            tokio_util::sync::CancellationToken::new(),
+        ))
+    });
+    let tools = crate::tools::DaemonTools::new(
+        shared,
+        config.tools.exec.clone(),
+        approvals.clone(),
+        config.tools.files.read_only,
+        config.user_skills_dir()?,
+        mcp.clone(),
+    );
+    let channel_policies = config
+        .tools
+        .channels
+        .iter()
+        .map(|(name, policy)| (name.clone(), policy.clone()))
+        .collect();
+    runtime = runtime
+        .with_tools(Arc::new(tools), channel_policies)
+        .with_channel_hooks(config.channel_hooks()?);
+    // The session tools reach the runtime they belong to.
+    let _ = slot.set(runtime.downgrade());
     let bind = config.gateway.bind;
     let listener = TcpListener::bind(bind).await.with_context(|| {
         format!("cannot listen on {bind}: is another hearth running (`hearth status`)? Change [gateway] bind to use another port")
@@ -218,6 +258,7 @@ pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> R
         .channels
         .set(Arc::new(ChannelsHandle(platform.clone())));
     let _ = state.webhooks.set(platform.host.webhooks());
+    let _ = state.approvals.set(approvals);
     Ok(Daemon {
         routes,
         state,
@@ -225,6 +266,7 @@ pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> R
         listener,
         memory,
         channels: platform,
+        mcp,
     })
 }
 
@@ -236,6 +278,7 @@ pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
         listener,
         memory,
         channels,
+        mcp,
     } = build(&config, pull, Some(config_file)).await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(hearth_gateway::serve(listener, state.clone()));
@@ -254,6 +297,10 @@ pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
     runtime.shutdown().await;
     // After the drain, so its replies still go out on live connections.
     channels.stop().await;
+    if let Some(mcp) = &mcp {
+        // After the drain: no turn calls an MCP tool any more.
+        mcp.shutdown().await;
+    }
     if let Some(memory) = &memory {
         memory.close().await;
     }

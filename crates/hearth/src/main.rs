@@ -11,6 +11,7 @@ mod daemon;
 mod embedded;
 mod memory;
 mod paths;
+mod tools;
 mod wiring;
 
 use std::process::ExitCode;
@@ -140,6 +141,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 json,
             )
             .await
+        }
+        Command::Skills { action } => {
+            let config = commands::load_config(cli.config.as_deref())?;
+            match action.unwrap_or(cli::SkillsAction::List { agent: None }) {
+                cli::SkillsAction::List { agent } => {
+                    commands::skills::list(&config, agent.as_deref(), json)
+                }
+            }
         }
         Command::Approvals { action } => {
             commands::approvals::run(&commands::load_config(cli.config.as_deref())?, action, json)

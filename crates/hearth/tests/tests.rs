@@ -14,5 +14,6 @@ mod memory;
 mod mqtt;
 mod openclaw;
 mod telegram;
+mod tools;
 mod webhook;
 mod xmpp;

@@ -23,10 +23,13 @@ async fn ask(daemon: &Daemon, session: &str, text: &str) -> (Value, Vec<Value>) 
         "sessionKey": session,
         "idempotencyKey": uuid::Uuid::new_v4().to_string(),
     });
-    let answer = tokio::time::timeout(Duration::from_secs(60), client.request_final("agent", params))
-        .await
-        .expect("an answer in time")
-        .expect("agent");
+    let answer = tokio::time::timeout(
+        Duration::from_secs(60),
+        client.request_final("agent", params),
+    )
+    .await
+    .expect("an answer in time")
+    .expect("agent");
     let mut tool_events = Vec::new();
     while let Ok(event) = client.next_event(Duration::from_millis(300)).await {
         if event.name == "agent" && event.payload["stream"] == "tool" {
@@ -66,11 +69,19 @@ async fn the_same_script_gives_the_same_answer_on_websocket_and_irc() {
     assert_eq!(over_ws, "The tool said: The code word is heron.");
     let phases: Vec<(String, String)> = events
         .iter()
-        .map(|e| (e["phase"].as_str().unwrap_or("").to_owned(), e["name"].as_str().unwrap_or("").to_owned()))
+        .map(|e| {
+            (
+                e["phase"].as_str().unwrap_or("").to_owned(),
+                e["name"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         phases,
-        [("start".to_owned(), "read_file".to_owned()), ("result".to_owned(), "read_file".to_owned())],
+        [
+            ("start".to_owned(), "read_file".to_owned()),
+            ("result".to_owned(), "read_file".to_owned())
+        ],
         "{events:?}"
     );
     assert_eq!(events[0]["args"], json!({ "path": "notes.txt" }));
@@ -116,14 +127,20 @@ async fn a_command_runs_after_an_operator_approves_it_and_not_when_nobody_answer
         }
     });
     let request = loop {
-        let event = operator.next_event(REPLY).await.expect("an approval request");
+        let event = operator
+            .next_event(REPLY)
+            .await
+            .expect("an approval request");
         if event.name == "exec.approval.requested" {
             break event.payload;
         }
     };
     assert_eq!(request["command"], "touch approved.txt");
     assert_eq!(request["tool"], "exec");
-    assert!(!workspace.join("approved.txt").exists(), "nothing runs before approval");
+    assert!(
+        !workspace.join("approved.txt").exists(),
+        "nothing runs before approval"
+    );
     let listed = std::process::Command::new(hearth_bin())
         .arg("--config")
         .arg(&daemon.config_path)
@@ -132,19 +149,29 @@ async fn a_command_runs_after_an_operator_approves_it_and_not_when_nobody_answer
         .expect("hearth approvals list");
     let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
     let id = request["id"].as_str().unwrap();
-    assert!(listed.contains(id) && listed.contains("touch approved.txt"), "{listed}");
+    assert!(
+        listed.contains(id) && listed.contains("touch approved.txt"),
+        "{listed}"
+    );
     let out = std::process::Command::new(hearth_bin())
         .arg("--config")
         .arg(&daemon.config_path)
         .args(["approvals", "approve", id])
         .output()
         .expect("hearth approvals approve");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let answer = tokio::time::timeout(Duration::from_secs(30), asking)
         .await
         .expect("answer in time")
         .unwrap();
-    assert!(answer_text(&answer).starts_with("The tool said: exit code: 0"), "{answer}");
+    assert!(
+        answer_text(&answer).starts_with("The tool said: exit code: 0"),
+        "{answer}"
+    );
     assert!(workspace.join("approved.txt").exists());
     let resolved = loop {
         let event = operator.next_event(REPLY).await.expect("the resolution");
@@ -157,6 +184,9 @@ async fn a_command_runs_after_an_operator_approves_it_and_not_when_nobody_answer
     // Nobody answers within 5 s: refused, and the model is told so.
     let (answer, _) = ask(&daemon, "agent:main:ops", "run touch expired.txt").await;
     let text = answer_text(&answer);
-    assert!(text.contains("refused: no operator approved this command within 5 s"), "{text}");
+    assert!(
+        text.contains("refused: no operator approved this command within 5 s"),
+        "{text}"
+    );
     assert!(!workspace.join("expired.txt").exists());
 }

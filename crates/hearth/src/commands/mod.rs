@@ -10,6 +10,7 @@ pub mod init;
 pub mod memory;
 pub mod models;
 pub mod sessions;
+pub mod skills;
 pub mod status;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -12,6 +12,7 @@
 //! - `load.rs`: [`Config::load`], the override rules, error locations.
 //! - `validate.rs`: [`Config::validate`], the checks that need no IO.
 //! - `memory.rs`: `[memory]`.
+//! - `tools.rs`: `[tools]`, `[hooks]` (and `[mcp]`'s place).
 //! - `error.rs`: [`ConfigError`].
 //! - `template.rs`: the commented file `hearth init` writes.
 //! - `init.rs`: [`init`], writing the file and the data directory.
@@ -22,6 +23,7 @@ mod load;
 mod memory;
 mod schema;
 mod template;
+mod tools;
 mod validate;
 
 #[cfg(test)]
@@ -32,6 +34,7 @@ pub use init::{InitError, init, replace_config};
 pub use load::process_env;
 pub use memory::{MemoryConfig, ShortTermBackend};
 pub use schema::{Config, DEFAULT_PORT, LogFormat, SyncMode};
+pub use tools::{HooksConfig, ToolsConfig};
 
 // Only the tests use these names at this level.
 #[cfg(test)]

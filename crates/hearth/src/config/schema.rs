@@ -48,6 +48,17 @@ pub struct Config {
     /// (`irc`, ...) and that adapter's settings; see docs/channels/.
     #[serde(default)]
     pub channels: BTreeMap<String, hearth_channels::config::ChannelConfig>,
+    /// `[tools]`: built-in tools' policies and limits, per-channel tool
+    /// narrowing; see docs/tools.md.
+    #[serde(default)]
+    pub tools: super::ToolsConfig,
+    /// `[hooks]`: channel-wide hooks; see docs/hooks.md.
+    #[serde(default)]
+    pub hooks: super::HooksConfig,
+    /// `[mcp.servers.<name>]`: MCP servers whose tools agents can use; see
+    /// docs/mcp.md.
+    #[serde(default)]
+    pub mcp: hearth_mcp::McpConfig,
     /// `[identity_links]`: one person's accounts on several channels, as
     /// `name = ["<channel>:<sender id>", ...]`; their direct chats share
     /// one session.

@@ -186,6 +186,47 @@ model = "local"
 # history_limit = 200
 # max_output_tokens = 1024
 # temperature = 0.7
+# Model calls per turn (tools in between) and the turn's time budget; at
+# either limit the model answers once more, without tools.
+# max_steps = 8
+# turn_budget_secs = 300
+
+# Which tools this agent may use (docs/tools.md): a profile (none, minimal,
+# messaging, coding, full), then names, group:<name> or patterns to add or
+# remove. Deny wins.
+# [agents.main.tools]
+# profile = "full"
+# deny = ["group:runtime"]
+
+# Hooks over this agent's messages and replies (docs/hooks.md).
+# [[agents.main.hooks]]
+# kind = "redact"
+
+# Built-in tools' policies and limits.
+[tools]
+# How long a shell command under the "ask" policy waits for an operator
+# (`hearth approvals`) before it counts as refused.
+approval_timeout_secs = 120
+
+[tools.exec]
+# deny | allowlist | ask | full. Under "ask", commands not on the allowlist
+# wait for an operator's approval.
+policy = "ask"
+allowlist = []
+timeout_secs = 60
+
+[tools.web_fetch]
+# Private and loopback addresses are refused unless allowed here.
+allow_private = false
+allow_hosts = []
+
+# Narrow the tools of every agent on one channel:
+# [tools.channels.irc]
+# deny = ["group:runtime", "group:fs"]
+
+# Hooks on every message of one channel, around the agent's own:
+# [[hooks.channels.irc]]
+# kind = "redact"
 "#;
 
 #[cfg(test)]

@@ -44,6 +44,10 @@ impl Config {
         self.check_agents(&mut problems);
         self.memory.problems(&mut problems);
         self.check_channels(&mut problems);
+        self.check_tools(&mut problems);
+        if let Err(e) = self.mcp.validate() {
+            problems.push(format!("[mcp] {e}"));
+        }
         if problems.is_empty() {
             Ok(())
         } else {

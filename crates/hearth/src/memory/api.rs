@@ -77,7 +77,11 @@ impl MemoryService {
         })
     }
 
-    async fn dispatch(self: Arc<Self>, method: &str, raw: Value) -> Result<Value, MemoryApiError> {
+    pub(crate) async fn dispatch(
+        self: Arc<Self>,
+        method: &str,
+        raw: Value,
+    ) -> Result<Value, MemoryApiError> {
         if let Some(graph) = method.strip_prefix("memory.graph.") {
             return self.graph_call(graph, raw).await;
         }

@@ -28,7 +28,11 @@ pub fn memory_tools(service: Arc<MemoryService>) -> Vec<Arc<dyn Tool>> {
     ]
 }
 
-async fn call(service: &Arc<MemoryService>, method: &str, params: Value) -> Result<Value, ToolError> {
+async fn call(
+    service: &Arc<MemoryService>,
+    method: &str,
+    params: Value,
+) -> Result<Value, ToolError> {
     service.clone().dispatch(method, params).await.map_err(|e| {
         if e.invalid {
             ToolError::InvalidArguments(e.message)
@@ -73,7 +77,11 @@ impl TypedTool for MemorySearch {
         let lines: Vec<String> = hits
             .iter()
             .map(|hit| {
-                let item = if hit["item"].is_object() { &hit["item"] } else { hit };
+                let item = if hit["item"].is_object() {
+                    &hit["item"]
+                } else {
+                    hit
+                };
                 format!(
                     "#{} {}",
                     item["id"].as_i64().unwrap_or_default(),
@@ -176,7 +184,8 @@ impl TypedTool for GraphUpsert {
     type Args = UpsertArgs;
     const NAME: &'static str = "graph_upsert";
     fn description(&self) -> String {
-        "Creates or updates an entity (a person, a place, a project...) in your knowledge graph.".into()
+        "Creates or updates an entity (a person, a place, a project...) in your knowledge graph."
+            .into()
     }
     async fn run(&self, context: &ToolContext, args: UpsertArgs) -> ToolResult {
         let done = call(

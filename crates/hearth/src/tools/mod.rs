@@ -35,6 +35,8 @@ pub struct DaemonTools {
     pub files_read_only: bool,
     /// Skills every agent sees, below the agent's own workspace skills.
     pub user_skills: PathBuf,
+    /// The MCP servers' tools, as connected at each turn.
+    pub mcp: Option<Arc<hearth_mcp::McpManager>>,
     /// One catalog per agent, bounded by the number of agents.
     skills: Mutex<HashMap<AgentId, (Instant, Arc<SkillCatalog>)>>,
 }
@@ -54,6 +56,7 @@ impl DaemonTools {
         approvals: Arc<ApprovalBroker>,
         files_read_only: bool,
         user_skills: PathBuf,
+        mcp: Option<Arc<hearth_mcp::McpManager>>,
     ) -> Self {
         Self {
             shared,
@@ -61,12 +64,16 @@ impl DaemonTools {
             approvals,
             files_read_only,
             user_skills,
+            mcp,
             skills: Mutex::default(),
         }
     }
 
     /// The skill roots of an agent, highest precedence first.
-    pub fn skill_roots(workspace: &std::path::Path, user_skills: &std::path::Path) -> Vec<SkillRoot> {
+    pub fn skill_roots(
+        workspace: &std::path::Path,
+        user_skills: &std::path::Path,
+    ) -> Vec<SkillRoot> {
         vec![
             SkillRoot {
                 path: workspace.join("skills"),
@@ -97,7 +104,10 @@ impl DaemonTools {
 impl ToolSource for DaemonTools {
     fn tools(&self, agent: &Agent) -> Vec<Arc<dyn Tool>> {
         let mut tools = self.shared.clone();
-        tools.extend(hearth_tools::file_tools(agent.workspace.clone(), self.files_read_only));
+        tools.extend(hearth_tools::file_tools(
+            agent.workspace.clone(),
+            self.files_read_only,
+        ));
         let approver: Arc<dyn Approver> = self.approvals.clone();
         tools.push(typed(Exec::new(
             self.exec.clone(),
@@ -107,6 +117,9 @@ impl ToolSource for DaemonTools {
         let catalog = self.catalog(agent);
         if catalog.ready().next().is_some() {
             tools.push(typed(ReadSkill::new(catalog)));
+        }
+        if let Some(mcp) = &self.mcp {
+            tools.extend(mcp.tools());
         }
         tools
     }

@@ -3,6 +3,7 @@
 //! retries while the daemon restarts, and a fake slow model server.
 
 pub mod slow_model;
+pub mod tool_model;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;

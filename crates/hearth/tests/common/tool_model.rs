@@ -70,7 +70,10 @@ async fn completions(State(seen): State<Arc<Mutex<Seen>>>, Json(body): Json<Valu
     seen.lock().expect("lock").offered.push(offered.clone());
     let last = messages.last().cloned().unwrap_or(Value::Null);
     let frames = if last["role"] == "tool" {
-        text(&format!("The tool said: {}", last["content"].as_str().unwrap_or_default()))
+        text(&format!(
+            "The tool said: {}",
+            last["content"].as_str().unwrap_or_default()
+        ))
     } else {
         let user = messages
             .iter()
