@@ -15,6 +15,8 @@ pub struct RecordingChannel {
     fail_next: AtomicU32,
     /// Successful sends per idempotency key.
     delivered: Mutex<HashMap<String, u32>>,
+    /// Every message sent successfully, in order.
+    sent: Mutex<Vec<OutboundMessage>>,
     attempts: AtomicU32,
 }
 
@@ -24,6 +26,7 @@ impl RecordingChannel {
             name: name.into(),
             fail_next: AtomicU32::new(0),
             delivered: Mutex::default(),
+            sent: Mutex::default(),
             attempts: AtomicU32::new(0),
         }
     }
@@ -35,6 +38,11 @@ impl RecordingChannel {
 
     pub fn delivered(&self) -> HashMap<String, u32> {
         self.delivered.lock().clone()
+    }
+
+    /// The messages sent successfully, in order (where they were addressed).
+    pub fn sent(&self) -> Vec<OutboundMessage> {
+        self.sent.lock().clone()
     }
 
     pub fn attempts(&self) -> u32 {
@@ -65,6 +73,7 @@ impl Channel for RecordingChannel {
             .lock()
             .entry(message.idempotency_key.clone())
             .or_default() += 1;
+        self.sent.lock().push(message.clone());
         Ok(())
     }
 }
