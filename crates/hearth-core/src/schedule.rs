@@ -80,11 +80,12 @@ pub struct ScheduleRecord {
     pub timezone: String,
     /// When it fires next; `None` once it never will (then it is disabled).
     pub next_fire_at_ms: Option<i64>,
-    /// The scheduled time of the last firing.
+    /// The scheduled time of the last slot that passed (fired, or skipped
+    /// because the agent did not exist).
     pub last_fired_at_ms: Option<i64>,
     pub created_by: String,
     pub created_at_ms: i64,
-    /// Disabled schedules are kept but never fire (e.g. their agent was
-    /// removed, or a cron expression no longer has a future match).
+    /// Disabled schedules are kept but never fire (a reminder whose agent
+    /// was gone when it came due, a cron expression with no future match).
     pub enabled: bool,
 }

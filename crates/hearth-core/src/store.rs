@@ -248,7 +248,8 @@ pub trait Store: Send + Sync + 'static {
     /// The soonest next fire time among enabled schedules.
     async fn next_schedule_at(&self) -> Result<Option<i64>, StoreError>;
     /// Records that schedule `id` fired for its slot `fired_at_ms` (the
-    /// fire time it was due at) and moves it on to `next_fire_at_ms`. With
+    /// fire time it was due at; also used when a slot is skipped) and
+    /// moves it on to `next_fire_at_ms`. With
     /// no next time a one-shot schedule is removed and a cron one disabled.
     /// Applies only if the schedule is still due at `fired_at_ms`, so a
     /// second scheduler recording the same slot changes nothing; returns
