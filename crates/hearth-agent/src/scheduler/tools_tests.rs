@@ -329,6 +329,43 @@ fn cron_times_follow_the_zone_across_daylight_saving() {
         weekdays.next_after(ms("2025-01-10T12:00:00Z")),
         Some(ms("2025-01-13T08:30:00Z"))
     );
+    let utc = |expression| CronSpec::parse(expression, Zone::utc()).unwrap();
+    let friday_noon = ms("2025-01-10T12:00:00Z");
+    let sunday = ms("2025-01-12T00:00:00Z");
+    assert_eq!(
+        utc("0 18 * * FRI").next_after(friday_noon),
+        Some(ms("2025-01-10T18:00:00Z"))
+    );
+    assert_eq!(utc("0 0 * * 7").next_after(friday_noon), Some(sunday));
+    assert_eq!(utc("@weekly").next_after(friday_noon), Some(sunday));
+    assert_eq!(
+        utc("0 9 L * *").next_after(friday_noon),
+        Some(ms("2025-01-31T09:00:00Z"))
+    );
+    assert_eq!(
+        utc("0 9 * * 1#2").next_after(friday_noon),
+        Some(ms("2025-01-13T09:00:00Z"))
+    );
+    // Both day fields restricted: either matches (Vixie cron), so the
+    // 13th, a Monday, comes before the next Friday.
+    assert_eq!(
+        utc("0 12 13 * 5").next_after(ms("2025-01-10T13:00:00Z")),
+        Some(ms("2025-01-13T12:00:00Z"))
+    );
+    // 02:30 does not exist in Oslo on 30 March 2025: it fires when the gap
+    // ends (03:00 CEST). On 26 October it happens twice: it fires once, at
+    // the first.
+    let half_past_two = CronSpec::parse("30 2 * * *", oslo.clone()).unwrap();
+    assert_eq!(
+        half_past_two.next_after(ms("2025-03-29T12:00:00Z")),
+        Some(ms("2025-03-30T01:00:00Z"))
+    );
+    let first = half_past_two.next_after(ms("2025-10-25T12:00:00Z"));
+    assert_eq!(first, Some(ms("2025-10-26T00:30:00Z")));
+    assert_eq!(
+        half_past_two.next_after(first.unwrap()),
+        Some(ms("2025-10-27T01:30:00Z"))
+    );
     let every_five = CronSpec::parse("*/5 * * * *", Zone::utc()).unwrap();
     let now = ms("2025-01-10T12:01:00Z");
     assert_eq!(
@@ -359,6 +396,8 @@ fn one_shot_times_read_as_timestamps_local_times_and_delays() {
     let now = ms("2025-03-29T12:00:00Z");
     assert_eq!(parse_in("1h30m", now, &oslo), Ok(now + 90 * 60_000));
     assert_eq!(parse_in("10m", now, &oslo), Ok(now + 10 * 60_000));
+    assert_eq!(parse_in("30s", now, &oslo), Ok(now + 30_000));
+    assert_eq!(parse_in("1w", now, &Zone::utc()), Ok(now + 7 * 86_400_000));
     // A day is a calendar day: the same clock time after the DST change,
     // 23 hours later.
     assert_eq!(parse_in("1d", now, &oslo), Ok(ms("2025-03-30T11:00:00Z")));
