@@ -17,6 +17,8 @@
 //!   list and the `read_skill` tool.
 //! - [`registry`]: the agents served and their provider routes.
 //! - [`delivery`]: the outbox, inline sends and the retry sweep.
+//! - [`scheduler`]: cron jobs and reminders: the engine that fires them
+//!   as turns, and the `schedule_*` tools.
 //! - `pipeline`: the runtime as the `Pipeline` chat channels feed.
 //! - [`events`]: run events for streaming clients.
 //! - [`metrics`]: Prometheus metrics.
@@ -33,6 +35,7 @@ pub mod persona;
 mod pipeline;
 pub mod registry;
 pub mod runtime;
+pub mod scheduler;
 mod screening;
 pub mod settings;
 pub mod skills;
@@ -46,6 +49,9 @@ pub use memory::{AgentMemory, FlushedTurn};
 pub use metrics::Metrics;
 pub use registry::{Agent, AgentError, AgentRegistry, AgentSource, ProviderFactory};
 pub use runtime::{Runtime, RuntimeConfig, SubmitError, Submitted, WeakRuntime};
+pub use scheduler::{
+    Scheduler, SchedulerConfig, run_scheduler, schedule_tools, schedule_tools_with,
+};
 pub use settings::AgentSettings;
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! - [`envelope`]: inbound and outbound messages crossing the pipeline.
 //! - [`provider`]: the streaming model [`Provider`] trait and its error kinds.
 //! - [`store`]: the durable [`Store`] the pipeline is written against.
+//! - [`schedule`]: cron jobs and reminders as the store keeps them.
 //! - [`channel`]: the [`Channel`] contract: start with a context, send,
 //!   capabilities, health; and the [`InboundSink`] adapters feed.
 //! - [`pairing`]: the [`PairingStore`] behind DM access policy.
@@ -30,6 +31,7 @@ pub mod envelope;
 pub mod message;
 pub mod pairing;
 pub mod provider;
+pub mod schedule;
 pub mod session;
 pub mod store;
 pub mod tool;
@@ -49,6 +51,7 @@ pub use provider::{
     ChatEvent, ChatRequest, ChatStream, Completion, ErrorKind, FinishReason, Provider,
     ProviderError, ToolChoice, Usage,
 };
+pub use schedule::{MAX_SCHEDULES_PER_AGENT, NewSchedule, ScheduleKind, ScheduleRecord};
 pub use session::{AgentId, InvalidId, SessionKey};
 pub use store::{
     AcceptOutcome, AgentRecord, OutboxItem, RunRecord, RunState, SessionRecord, Store, StoreError,

@@ -11,8 +11,17 @@
 //!    crash after it leaves exactly one outbox entry.
 //! 3. The outbox is drained by [`Store::pending_outbox`] /
 //!    [`Store::outbox_delivered`], each entry carrying its idempotency key.
+//!
+//! Schedules (cron jobs and reminders) are rows with a next fire time; the
+//! scheduler fires a due one by submitting a message whose id names the
+//! schedule and the fire time, then moves the fire time on with
+//! [`Store::schedule_fired`]. A crash in between fires the same id again,
+//! which [`Store::accept`] recognises as a duplicate.
 
-use crate::{AgentId, ChatMessage, InboundMessage, OutboundMessage, SessionKey, Usage};
+use crate::{
+    AgentId, ChatMessage, InboundMessage, NewSchedule, OutboundMessage, ScheduleRecord, SessionKey,
+    Usage,
+};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -224,6 +233,44 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict` if it exists, replace with `NotFound` if it does not.
     async fn put_agent(&self, agent: &AgentRecord, create: bool) -> Result<(), StoreError>;
     async fn delete_agent(&self, id: &AgentId) -> Result<bool, StoreError>;
+
+    // --- schedules ---
+    /// Adds a schedule, refusing it with `Invalid` if its agent already has
+    /// `max_per_agent` schedules.
+    async fn add_schedule(
+        &self,
+        schedule: &NewSchedule,
+        max_per_agent: usize,
+    ) -> Result<ScheduleRecord, StoreError>;
+    /// All schedules, or one agent's, soonest first (disabled ones last).
+    async fn schedules(&self, agent: Option<&AgentId>) -> Result<Vec<ScheduleRecord>, StoreError>;
+    /// Removes the agent's schedule `id`. False if the agent has no such
+    /// schedule (another agent's is never removed).
+    async fn remove_schedule(&self, id: &str, agent: &AgentId) -> Result<bool, StoreError>;
+    /// Enabled schedules whose next fire time is at or before `now_ms`,
+    /// soonest first, at most `limit`.
+    async fn due_schedules(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<ScheduleRecord>, StoreError>;
+    /// The soonest next fire time among enabled schedules.
+    async fn next_schedule_at(&self) -> Result<Option<i64>, StoreError>;
+    /// Records that schedule `id` fired for its slot `fired_at_ms` (the
+    /// fire time it was due at; also used when a slot is skipped) and
+    /// moves it on to `next_fire_at_ms`. With
+    /// no next time a one-shot schedule is removed and a cron one disabled.
+    /// Applies only if the schedule is still due at `fired_at_ms`, so a
+    /// second scheduler recording the same slot changes nothing; returns
+    /// whether it applied.
+    async fn schedule_fired(
+        &self,
+        id: &str,
+        fired_at_ms: i64,
+        next_fire_at_ms: Option<i64>,
+    ) -> Result<bool, StoreError>;
+    /// Keeps schedule `id` but stops it from firing. False if it is gone.
+    async fn disable_schedule(&self, id: &str) -> Result<bool, StoreError>;
 
     // --- audit ---
     async fn audit(

@@ -7,7 +7,8 @@
 //! - [`migrations`]: versioned schema changes, applied on open.
 //! - one module per table, each the *only* writer of its table
 //!   (`inbox`, `outbox`, `transcript`, `sessions`, `agents`, `audit`,
-//!   `pairing` for channel access), so that
+//!   `pairing` for channel access, `schedules` for cron jobs and
+//!   reminders), so that
 //!   encryption at rest can later wrap the text columns in one place;
 //! - `sqlite`: connection handling and the `Store` implementation, which
 //!   composes those writers into the transactions the contract promises.
@@ -23,6 +24,7 @@ mod inbox;
 pub mod migrations;
 mod outbox;
 mod pairing;
+mod schedules;
 mod sessions;
 mod sqlite;
 mod transcript;

@@ -108,6 +108,28 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE UNIQUE INDEX channel_pairing_code ON channel_pairing (channel, code);
     "#,
+    // 3: schedules (cron jobs and one-shot reminders) that run agent turns.
+    r#"
+    CREATE TABLE schedules (
+        id                TEXT PRIMARY KEY,
+        agent_id          TEXT NOT NULL,
+        session_key       TEXT NOT NULL,
+        channel           TEXT NOT NULL,
+        origin            TEXT,
+        text              TEXT NOT NULL,
+        label             TEXT,
+        kind              TEXT NOT NULL CHECK (kind IN ('cron', 'once')),
+        cron              TEXT,
+        timezone          TEXT NOT NULL,
+        next_fire_at_ms   INTEGER,
+        last_fired_at_ms  INTEGER,
+        created_by        TEXT NOT NULL,
+        created_at_ms     INTEGER NOT NULL,
+        enabled           INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX schedules_by_agent ON schedules (agent_id);
+    CREATE INDEX schedules_due ON schedules (next_fire_at_ms) WHERE enabled = 1;
+    "#,
 ];
 
 /// Brings the database up to the newest schema. Refuses a database written

@@ -11,14 +11,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hearth_core::{
-    AcceptOutcome, AgentId, AgentRecord, ApprovedSender, InboundMessage, OutboundMessage,
-    OutboxItem, PairingOutcome, PairingRequest, PairingStore, RunRecord, Sender, SessionKey,
+    AcceptOutcome, AgentId, AgentRecord, ApprovedSender, InboundMessage, NewSchedule,
+    OutboundMessage, OutboxItem, PairingOutcome, PairingRequest, PairingStore, RunRecord,
+    ScheduleRecord, Sender, SessionKey,
     SessionRecord, Store, StoreError, TranscriptEntry, TurnOutcome, now_ms,
 };
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use crate::{agents, audit, backend, inbox, migrations, outbox, pairing, sessions, transcript};
+use crate::{
+    agents, audit, backend, inbox, migrations, outbox, pairing, schedules, sessions, transcript,
+};
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -327,6 +330,57 @@ impl Store for SqliteStore {
     async fn delete_agent(&self, id: &AgentId) -> Result<bool, StoreError> {
         let id = id.clone();
         self.write(move |tx| agents::delete(tx, &id)).await
+    }
+
+    async fn add_schedule(
+        &self,
+        schedule: &NewSchedule,
+        max_per_agent: usize,
+    ) -> Result<ScheduleRecord, StoreError> {
+        let schedule = schedule.clone();
+        self.write(move |tx| schedules::insert(tx, &schedule, max_per_agent))
+            .await
+    }
+
+    async fn schedules(&self, agent: Option<&AgentId>) -> Result<Vec<ScheduleRecord>, StoreError> {
+        let agent = agent.cloned();
+        self.read(move |conn| schedules::list(conn, agent.as_ref()))
+            .await
+    }
+
+    async fn remove_schedule(&self, id: &str, agent: &AgentId) -> Result<bool, StoreError> {
+        let (id, agent) = (id.to_owned(), agent.clone());
+        self.write(move |tx| schedules::remove(tx, &id, &agent))
+            .await
+    }
+
+    async fn due_schedules(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<ScheduleRecord>, StoreError> {
+        self.read(move |conn| schedules::due(conn, now_ms, limit))
+            .await
+    }
+
+    async fn next_schedule_at(&self) -> Result<Option<i64>, StoreError> {
+        self.read(schedules::next_at).await
+    }
+
+    async fn schedule_fired(
+        &self,
+        id: &str,
+        fired_at_ms: i64,
+        next_fire_at_ms: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| schedules::fired(tx, &id, fired_at_ms, next_fire_at_ms))
+            .await
+    }
+
+    async fn disable_schedule(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| schedules::disable(tx, &id)).await
     }
 
     async fn audit(

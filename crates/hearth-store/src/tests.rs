@@ -403,3 +403,166 @@ async fn pairing_codes_expire_are_capped_and_approve_once() {
     assert!(!store.revoke_sender("irc", "bob").await.unwrap());
     assert!(!store.is_approved("irc", "bob").await.unwrap());
 }
+
+fn new_schedule(
+    agent: &str,
+    kind: hearth_core::ScheduleKind,
+    next: i64,
+) -> hearth_core::NewSchedule {
+    use hearth_core::{Conversation, Origin, Sender};
+    hearth_core::NewSchedule {
+        agent_id: AgentId::new(agent).unwrap(),
+        session_key: SessionKey::new(format!("agent:{agent}:irc:direct:bob")).unwrap(),
+        channel: "irc".into(),
+        origin: Some(Origin {
+            conversation: Conversation::direct("bob"),
+            sender: Sender {
+                id: "bob".into(),
+                name: None,
+            },
+            message_id: None,
+            reply_to: None,
+            mentioned: true,
+            attachments: vec![],
+        }),
+        text: "water the plants".into(),
+        label: Some("plants".into()),
+        kind,
+        cron: (kind == hearth_core::ScheduleKind::Cron).then(|| "0 9 * * *".into()),
+        timezone: "UTC".into(),
+        next_fire_at_ms: next,
+        created_by: "irc:bob".into(),
+    }
+}
+
+#[tokio::test]
+async fn schedules_belong_to_their_agent() {
+    use hearth_core::ScheduleKind::{Cron, Once};
+    let (_dir, store) = open();
+    let main = AgentId::main();
+    let ops = AgentId::new("ops").unwrap();
+    let a = store
+        .add_schedule(&new_schedule("main", Cron, 2_000), 10)
+        .await
+        .unwrap();
+    let b = store
+        .add_schedule(&new_schedule("main", Once, 1_000), 10)
+        .await
+        .unwrap();
+    let c = store
+        .add_schedule(&new_schedule("ops", Once, 500), 10)
+        .await
+        .unwrap();
+    assert!(a.id.starts_with('s') && a.id.len() == 9, "{}", a.id);
+    assert_ne!(a.id, b.id);
+
+    // Soonest first, the agent filter applied, every field kept.
+    let mine = store.schedules(Some(&main)).await.unwrap();
+    let ids: Vec<_> = mine.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, [b.id.as_str(), a.id.as_str()]);
+    assert_eq!(mine[1], a);
+    assert_eq!(mine[1].origin.as_ref().unwrap().sender.id, "bob");
+    assert_eq!(store.schedules(None).await.unwrap().len(), 3);
+
+    // Another agent's schedule is not removed, even by its exact id.
+    assert!(!store.remove_schedule(&c.id, &main).await.unwrap());
+    assert!(store.remove_schedule(&c.id, &ops).await.unwrap());
+    assert!(!store.remove_schedule(&c.id, &ops).await.unwrap());
+    assert!(store.schedules(Some(&ops)).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_agent_past_its_schedule_limit_is_refused() {
+    use hearth_core::ScheduleKind::Once;
+    let (_dir, store) = open();
+    for at in [1, 2] {
+        store
+            .add_schedule(&new_schedule("main", Once, at), 2)
+            .await
+            .unwrap();
+    }
+    let err = store
+        .add_schedule(&new_schedule("main", Once, 3), 2)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(m) if m.contains("remove one first")),
+        "{err}"
+    );
+    assert_eq!(store.schedules(None).await.unwrap().len(), 2);
+    // The limit is per agent.
+    store
+        .add_schedule(&new_schedule("ops", Once, 3), 2)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn due_schedules_come_soonest_first_and_firing_moves_them_on() {
+    use hearth_core::ScheduleKind::{Cron, Once};
+    let (_dir, store) = open();
+    let cron = store
+        .add_schedule(&new_schedule("main", Cron, 2_000), 10)
+        .await
+        .unwrap();
+    let once = store
+        .add_schedule(&new_schedule("main", Once, 1_000), 10)
+        .await
+        .unwrap();
+    let later = store
+        .add_schedule(&new_schedule("main", Once, 9_000), 10)
+        .await
+        .unwrap();
+    assert_eq!(store.next_schedule_at().await.unwrap(), Some(1_000));
+    assert!(store.due_schedules(999, 10).await.unwrap().is_empty());
+    let due: Vec<_> = store
+        .due_schedules(2_000, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(due, [once.id.clone(), cron.id.clone()]);
+    assert_eq!(store.due_schedules(2_000, 1).await.unwrap().len(), 1);
+
+    // A fired reminder is gone; recording its slot again changes nothing.
+    assert!(store.schedule_fired(&once.id, 1_000, None).await.unwrap());
+    assert!(!store.schedule_fired(&once.id, 1_000, None).await.unwrap());
+    // A cron job moves on; a second record of the same slot is refused.
+    assert!(
+        store
+            .schedule_fired(&cron.id, 2_000, Some(5_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .schedule_fired(&cron.id, 2_000, Some(7_000))
+            .await
+            .unwrap()
+    );
+    let all = store.schedules(None).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        (
+            all[0].id.as_str(),
+            all[0].next_fire_at_ms,
+            all[0].last_fired_at_ms
+        ),
+        (cron.id.as_str(), Some(5_000), Some(2_000))
+    );
+    assert_eq!(store.next_schedule_at().await.unwrap(), Some(5_000));
+
+    // A cron job with no next time is kept, disabled, and no longer due.
+    assert!(store.schedule_fired(&cron.id, 5_000, None).await.unwrap());
+    assert!(store.due_schedules(i64::MAX, 10).await.unwrap().len() == 1);
+    assert_eq!(store.next_schedule_at().await.unwrap(), Some(9_000));
+    let all = store.schedules(None).await.unwrap();
+    assert_eq!(all[1].id, cron.id, "disabled schedules list last");
+    assert!(!all[1].enabled);
+
+    assert!(store.disable_schedule(&later.id).await.unwrap());
+    assert_eq!(store.next_schedule_at().await.unwrap(), None);
+    assert!(store.due_schedules(i64::MAX, 10).await.unwrap().is_empty());
+    assert!(!store.disable_schedule("s00000000").await.unwrap());
+}

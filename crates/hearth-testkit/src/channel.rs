@@ -40,7 +40,7 @@ impl RecordingChannel {
         self.delivered.lock().clone()
     }
 
-    /// The messages sent successfully, in order.
+    /// The messages sent successfully, in order (where they were addressed).
     pub fn sent(&self) -> Vec<OutboundMessage> {
         self.sent.lock().clone()
     }

@@ -31,15 +31,18 @@ impl ProviderFactory for OneProvider {
     }
 }
 
-struct Harness {
-    dir: tempfile::TempDir,
-    store: Arc<SqliteStore>,
-    provider: Arc<FakeProvider>,
-    channel: Arc<RecordingChannel>,
-    runtime: Runtime,
+/// A runtime over a SQLite store in a temporary folder, with one agent
+/// (`main`, on the fake provider) and a recording channel named `test`.
+/// Other test modules (the scheduler's) build on it.
+pub(crate) struct Harness {
+    pub dir: tempfile::TempDir,
+    pub store: Arc<SqliteStore>,
+    pub provider: Arc<FakeProvider>,
+    pub channel: Arc<RecordingChannel>,
+    pub runtime: Runtime,
 }
 
-async fn harness_in(
+pub(crate) async fn harness_in(
     dir: tempfile::TempDir,
     provider: FakeProvider,
     config: RuntimeConfig,
@@ -116,11 +119,11 @@ async fn unstarted_custom(
     }
 }
 
-async fn harness(provider: FakeProvider, config: RuntimeConfig) -> Harness {
+pub(crate) async fn harness(provider: FakeProvider, config: RuntimeConfig) -> Harness {
     harness_in(tempfile::tempdir().unwrap(), provider, config).await
 }
 
-fn message(id: &str, session: &str, text: &str) -> InboundMessage {
+pub(crate) fn message(id: &str, session: &str, text: &str) -> InboundMessage {
     InboundMessage {
         id: id.into(),
         session_key: SessionKey::new(session).unwrap(),
@@ -133,7 +136,7 @@ fn message(id: &str, session: &str, text: &str) -> InboundMessage {
     }
 }
 
-async fn wait_done(h: &Harness, id: &str) -> hearth_core::RunRecord {
+pub(crate) async fn wait_done(h: &Harness, id: &str) -> hearth_core::RunRecord {
     let run = h
         .runtime
         .wait(id, Duration::from_secs(10))
