@@ -37,6 +37,8 @@ pub struct Daemon {
     pub channels: Arc<ChannelService>,
     /// The MCP servers' connections, stopped after the drain.
     pub mcp: Option<Arc<hearth_mcp::McpManager>>,
+    /// Wakes the scheduler when a schedule is added.
+    pub schedules: Arc<tokio::sync::Notify>,
 }
 
 /// Creates the state directory readable by the owner only.
@@ -210,6 +212,12 @@ pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> R
     if let Some(memory) = &memory {
         shared.extend(crate::tools::memory::memory_tools(memory.clone()));
     }
+    // The scheduler's tools wake its loop when they add a schedule.
+    let schedules = Arc::new(tokio::sync::Notify::new());
+    shared.extend(hearth_agent::schedule_tools(
+        runtime.store().clone(),
+        schedules.clone(),
+    ));
     // Servers connect in the background; their tools appear as they do.
     let mcp = (!config.mcp.servers.is_empty()).then(|| {
         Arc::new(hearth_mcp::McpManager::start(
@@ -267,6 +275,7 @@ pub async fn build(config: &Config, pull: bool, config_file: Option<&Path>) -> R
         memory,
         channels: platform,
         mcp,
+        schedules,
     })
 }
 
@@ -279,12 +288,19 @@ pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
         memory,
         channels,
         mcp,
+        schedules,
     } = build(&config, pull, Some(config_file)).await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(hearth_gateway::serve(listener, state.clone()));
     let resumed = runtime.start().await.context("recovery failed")?;
     // After recovery, so replayed runs come before new messages.
     channels.start(&runtime);
+    let stop_scheduler = tokio_util::sync::CancellationToken::new();
+    let scheduler = tokio::spawn(hearth_agent::run_scheduler(
+        runtime.clone(),
+        stop_scheduler.clone(),
+        schedules,
+    ));
     state.set_ready();
     tracing::info!(%addr, resumed, agents = runtime.agents().list().len(), "hearth is ready");
     eprintln!(
@@ -294,6 +310,9 @@ pub async fn run(config: Config, pull: bool, config_file: &Path) -> Result<()> {
 
     wait_for_signal(&routes).await;
     tracing::info!("shutting down: draining in-flight turns");
+    // No new firings during the drain; a due one fires after the restart.
+    stop_scheduler.cancel();
+    let _ = scheduler.await;
     runtime.shutdown().await;
     // After the drain, so its replies still go out on live connections.
     channels.stop().await;
