@@ -368,10 +368,10 @@ async fn send_message_goes_through_the_outbox_once() {
         .collect();
     assert_eq!(to_bob.len(), 1, "{sent:?}");
     assert_eq!(to_bob[0].text, "the meeting moved to 3pm");
-    assert_eq!(to_bob[0].idempotency_key, "s1:call-0");
+    assert_eq!(to_bob[0].idempotency_key, "s1:call-1");
     // A replayed call (same run, same call id) is not queued again.
     let again = OutboundMessage {
-        idempotency_key: "s1:call-0".into(),
+        idempotency_key: "s1:call-1".into(),
         ..to_bob[0].clone()
     };
     assert!(!h.runtime.send_message("s1", again).await.unwrap());

@@ -45,6 +45,7 @@ pub fn protocol_schema() -> Value {
     add::<params::AgentsDelete>(&mut defs, "agents.delete");
     add::<params::ModelByName>(&mut defs, "models.load");
     add::<params::ModelByName>(&mut defs, "models.unload");
+    add::<params::Empty>(&mut defs, "exec.approval.list");
     add::<params::ApprovalResolve>(&mut defs, "exec.approval.resolve");
     add::<params::Empty>(&mut defs, "models.list");
     add::<memory::MemorySearch>(&mut defs, "memory.search");
