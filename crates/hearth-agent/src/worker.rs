@@ -66,12 +66,14 @@ pub(crate) async fn run_lane(inner: Arc<Inner>, key: SessionKey) {
 }
 
 struct Emitter<'a> {
-    inner: &'a Inner,
+    inner: &'a Arc<Inner>,
     message: &'a InboundMessage,
     run_id: Arc<str>,
     seq: u64,
     /// Set when outbound hooks will rewrite the answer: no deltas.
     quiet_deltas: bool,
+    /// The channel's "working…" status, sent at the first tool call.
+    working: Option<OutboundMessage>,
 }
 
 impl Emitter<'_> {
@@ -100,6 +102,22 @@ impl TurnObserver for Emitter<'_> {
     }
 
     fn on_tool_call(&mut self, id: &str, name: &str, arguments: &str) {
+        if let Some(status) = self.working.take() {
+            // Through the outbox, keyed by the run: sent once even if the
+            // run is resumed after a crash. Tracked, so shutdown waits.
+            let inner = self.inner.clone();
+            self.inner.tasks.spawn(async move {
+                let run_id = status
+                    .idempotency_key
+                    .trim_end_matches(":working")
+                    .to_owned();
+                match inner.store.enqueue_outbound(&run_id, &status).await {
+                    Ok(Some(_)) => inner.outbox_wakeup.notify_one(),
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(%error, "could not queue the working status"),
+                }
+            });
+        }
         self.emit(RunEventKind::ToolCall {
             id: id.to_owned(),
             name: name.to_owned(),
@@ -123,7 +141,7 @@ impl TurnObserver for Emitter<'_> {
     }
 }
 
-async fn run_one(inner: &Inner, mut message: InboundMessage, abort: &CancellationToken) {
+async fn run_one(inner: &Arc<Inner>, mut message: InboundMessage, abort: &CancellationToken) {
     let started = Instant::now();
     let started_at_ms = now_ms();
     let agent = inner.agents.get(&message.agent_id);
@@ -143,12 +161,27 @@ async fn run_one(inner: &Inner, mut message: InboundMessage, abort: &Cancellatio
         .as_ref()
         .is_some_and(|a| !a.hooks.is_empty_for(Stage::Outbound))
         || channel_hooks.is_some_and(|h| !h.is_empty_for(Stage::Outbound));
+    let working = inner
+        .tools
+        .as_ref()
+        .and_then(|t| t.channels.get(&message.channel))
+        .and_then(|policy| policy.working_message.clone())
+        .zip(message.origin.as_ref())
+        .map(|(text, origin)| OutboundMessage {
+            idempotency_key: format!("{}:working", message.id),
+            session_key: message.session_key.clone(),
+            channel: message.channel.clone(),
+            text,
+            to: Some(origin.conversation.clone()),
+            reply_to: None,
+        });
     let mut emitter = Emitter {
         inner,
         message: &message,
         run_id: Arc::from(message.id.as_str()),
         seq: 0,
         quiet_deltas,
+        working,
     };
     if let Err(error) = inner.store.mark_running(&message.id).await {
         tracing::warn!(run = %message.id, %error, "could not mark run as running");

@@ -23,7 +23,31 @@ impl Provider for Engine {
     }
 
     async fn chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError> {
-        let offered = tools::offered(&request.tools, &request.tool_choice);
+        let mut offered = tools::offered(&request.tools, &request.tool_choice);
+        let max_tokens = request.max_tokens.unwrap_or(self.config.max_tokens).max(1);
+        let prompt = match self.fit_prompt(&request.messages, &offered, max_tokens) {
+            Ok(prompt) => prompt,
+            // Tool definitions can outweigh a small context on their own: the
+            // model then answers without tools rather than not at all.
+            Err(error) if !offered.is_empty() && error.kind == ErrorKind::ContextLength => {
+                let prompt = self.fit_prompt(&request.messages, &[], max_tokens)?;
+                // Said once per process: a small default model would say it
+                // at every turn otherwise.
+                static WARNED: std::sync::atomic::AtomicBool =
+                    std::sync::atomic::AtomicBool::new(false);
+                let level_warn = !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed);
+                if level_warn {
+                    tracing::warn!(
+                        tools = offered.len(),
+                        context = self.config.context,
+                        "the tools' definitions do not fit this model's context: answering without tools (raise [models.<name>.engine] context, or narrow the agent's tools)"
+                    );
+                }
+                offered.clear();
+                prompt
+            }
+            Err(error) => return Err(error),
+        };
         let grammar = if offered.is_empty() {
             None
         } else {
@@ -32,8 +56,6 @@ impl Provider for Engine {
                     .map_err(|m| ProviderError::new(ErrorKind::InvalidRequest, m))?,
             )
         };
-        let max_tokens = request.max_tokens.unwrap_or(self.config.max_tokens).max(1);
-        let prompt = self.fit_prompt(&request.messages, &offered, max_tokens)?;
         let (events, receiver) = mpsc::unbounded_channel();
         let job = Job {
             prompt,

@@ -430,3 +430,24 @@ async fn a_constrained_call_reaches_a_real_tool_and_the_model_answers() {
     assert!(last.tool_calls.is_empty());
     assert!(!result.text.contains("<tool_call>"), "{}", result.text);
 }
+
+/// Tool definitions larger than the context on their own: the model
+/// answers without tools instead of failing the turn.
+#[tokio::test]
+async fn tools_that_do_not_fit_the_context_are_left_out_not_fatal() {
+    let engine = Engine::load(config(1)).expect("load");
+    let huge = ToolSpec {
+        name: "lookup".into(),
+        description: "Looks things up. ".repeat(400),
+        parameters: json!({ "type": "object", "properties": { "q": { "type": "string" } } }),
+    };
+    let mut request = greedy("Say hello.", 16);
+    request.tools = vec![huge];
+    let answer = complete(&engine, request).await;
+    assert!(answer.tool_calls.is_empty());
+    assert!(!answer.text.trim().is_empty(), "{answer:?}");
+    // Without tools, the same prompt fitting or not is unchanged.
+    let too_long = greedy(&"word ".repeat(2000), 16);
+    let error = engine.chat(too_long).await.err().expect("too long");
+    assert_eq!(error.kind, ErrorKind::ContextLength);
+}

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use hearth_core::{
     AcceptOutcome, AgentId, AgentRecord, ApprovedSender, InboundMessage, NewSchedule,
     OutboundMessage, OutboxItem, PairingOutcome, PairingRequest, PairingStore, RunRecord,
-    ScheduleRecord, Sender, SessionKey,
-    SessionRecord, Store, StoreError, TranscriptEntry, TurnOutcome, now_ms,
+    ScheduleRecord, Sender, SessionKey, SessionRecord, Store, StoreError, TranscriptEntry,
+    TurnOutcome, now_ms,
 };
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};

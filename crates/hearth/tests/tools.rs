@@ -190,3 +190,102 @@ async fn a_command_runs_after_an_operator_approves_it_and_not_when_nobody_answer
     );
     assert!(!workspace.join("expired.txt").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_tools_remember_and_find_with_the_real_embedder() {
+    let dir = TestDir::new("tools-memory");
+    let model = ToolModel::start().await;
+    let daemon = Daemon::start(&dir.path().join("hearth"), &model.config("script")).await;
+    let (answer, _) = ask(
+        &daemon,
+        "agent:main:mem",
+        r#"call memory_remember {"text":"The spare key is under the blue flower pot.","tags":["house"]}"#,
+    )
+    .await;
+    let text = answer_text(&answer);
+    assert!(text.starts_with("The tool said: Remembered as #"), "{text}");
+    let (answer, _) = ask(
+        &daemon,
+        "agent:main:mem",
+        r#"call memory_search {"query":"where did I hide the key"}"#,
+    )
+    .await;
+    let text = answer_text(&answer);
+    assert!(text.contains("under the blue flower pot"), "{text}");
+    // Stored with who asked and where, like any memory.
+    let mut client = daemon.client().await;
+    let listed = client
+        .request("memory.list", json!({}))
+        .await
+        .expect("memory.list");
+    let item = listed["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|i| i["text"] == "The spare key is under the blue flower pot.")
+        })
+        .unwrap_or_else(|| panic!("not listed: {listed}"))
+        .clone();
+    assert_eq!(item["channel"], "gateway", "{item}");
+    assert_eq!(item["session"], "agent:main:mem", "{item}");
+    // A bad id is the model's mistake, reported to it.
+    let (answer, _) = ask(
+        &daemon,
+        "agent:main:mem",
+        r#"call memory_forget {"id":999999}"#,
+    )
+    .await;
+    assert!(
+        answer_text(&answer).contains("error: invalid arguments: no memory 999999"),
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_servers_tools_reach_the_agent_with_the_server_prefix() {
+    let dir = TestDir::new("tools-mcp");
+    let model = ToolModel::start().await;
+    let mcp_dir = std::env::var_os("HEARTH_MCP_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/hearth/mcp")
+        });
+    let server = mcp_dir.join("bin/mcp-server-everything");
+    assert!(
+        server.exists(),
+        "{} is missing: run scripts/install-mcp-servers.sh",
+        server.display()
+    );
+    let config = format!(
+        "{}\n[mcp.servers.everything]\ncommand = {:?}\nallow = [\"echo\", \"get-sum\"]\n",
+        model.config("script"),
+        server.display().to_string()
+    );
+    let daemon = Daemon::start(&dir.path().join("hearth"), &config).await;
+    // The server connects in the background: ask until its tool is there.
+    let mut text = String::new();
+    for _ in 0..60 {
+        let (answer, _) = ask(
+            &daemon,
+            "agent:main:mcp",
+            r#"call everything__echo {"message":"hello there"}"#,
+        )
+        .await;
+        text = answer_text(&answer);
+        if text.starts_with("The tool said:") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(text, "The tool said: Echo: hello there", "{}", daemon.log());
+    let offered = model.offered();
+    let last = offered.last().unwrap();
+    assert!(last.contains(&"everything__echo".to_owned()), "{last:?}");
+    // The allowlist hides the server's other tools.
+    assert!(last.contains(&"everything__get-sum".to_owned()), "{last:?}");
+    assert!(
+        !last.contains(&"everything__get-tiny-image".to_owned()),
+        "{last:?}"
+    );
+}

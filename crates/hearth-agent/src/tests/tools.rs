@@ -431,3 +431,47 @@ async fn sessions_send_asks_another_session_and_returns_its_answer() {
         "{run:?}"
     );
 }
+
+#[tokio::test]
+async fn a_channel_can_send_a_working_status_once_when_tools_start() {
+    let mut channels = HashMap::new();
+    channels.insert(
+        "test".to_owned(),
+        ChannelToolPolicy {
+            working_message: Some("Working on it…".into()),
+            ..Default::default()
+        },
+    );
+    let h = with_tools(AgentSettings::new("fake"), channels).await;
+    let mut asked = message("w1", "agent:main:w", "time in Oslo?");
+    asked.origin = Some(hearth_core::Origin {
+        conversation: hearth_core::Conversation::direct("carol"),
+        sender: hearth_core::Sender {
+            id: "carol".into(),
+            name: None,
+        },
+        message_id: None,
+        reply_to: None,
+        mentioned: true,
+        attachments: vec![],
+    });
+    h.runtime.submit(asked).await.unwrap();
+    let run = wait_done(&h, "w1").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while h.channel.sent().len() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let texts: Vec<String> = h.channel.sent().iter().map(|m| m.text.clone()).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts.contains(&"Working on it…".to_owned()), "{texts:?}");
+    assert!(texts.contains(&run.reply.unwrap()), "{texts:?}");
+    // Keyed by the run: a second queueing of the same status is a no-op.
+    let status = h
+        .channel
+        .sent()
+        .into_iter()
+        .find(|m| m.text == "Working on it…")
+        .unwrap();
+    assert_eq!(status.idempotency_key, "w1:working");
+    assert!(!h.runtime.send_message("w1", status).await.unwrap());
+}

@@ -123,6 +123,11 @@ pub struct ChannelToolPolicy {
     /// Tools never offered on this channel.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deny: Vec<String>,
+    /// A short status sent to the chat once per turn, when the agent
+    /// starts using tools (e.g. "Working on it…"), so a person knows a slow
+    /// answer is coming. None by default: only the answer is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_message: Option<String>,
 }
 
 impl ToolPolicy {
@@ -147,6 +152,11 @@ impl ChannelToolPolicy {
     }
 
     pub fn validate(&self) -> Result<(), String> {
+        if let Some(text) = &self.working_message
+            && (text.trim().is_empty() || text.chars().count() > 200)
+        {
+            return Err("working_message must be 1 to 200 characters".into());
+        }
         validate_entries(&self.allow).and_then(|()| validate_entries(&self.deny))
     }
 }
@@ -280,6 +290,7 @@ mod tests {
         let narrow = ChannelToolPolicy {
             allow: names(&["group:memory", "web_fetch"]),
             deny: names(&["memory_forget"]),
+            working_message: None,
         };
         assert!(narrow.permits("memory_search"));
         assert!(narrow.permits("web_fetch"));

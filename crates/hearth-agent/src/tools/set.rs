@@ -23,9 +23,17 @@ impl ToolSet {
     /// A set of `tools`. When two share a name the first wins, with a
     /// warning: names are how the model addresses them.
     pub fn new(tools: impl IntoIterator<Item = Arc<dyn Tool>>) -> Self {
-        let mut set = Self::default();
-        for tool in tools {
+        Self::with_specs(tools.into_iter().map(|tool| {
             let spec = tool.spec();
+            (tool, spec)
+        }))
+    }
+
+    /// A set of tools whose specs were already taken (building a spec
+    /// generates a schema: done once per tool per turn).
+    pub fn with_specs(tools: impl IntoIterator<Item = (Arc<dyn Tool>, ToolSpec)>) -> Self {
+        let mut set = Self::default();
+        for (tool, spec) in tools {
             if set.tools.contains_key(&spec.name) {
                 tracing::warn!(tool = %spec.name, "two tools share a name; keeping the first");
                 continue;

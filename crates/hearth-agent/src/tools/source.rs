@@ -45,11 +45,18 @@ impl RuntimeTools {
     /// The tools `agent` may use for a message that came through `channel`.
     pub fn for_turn(&self, agent: &Agent, channel: &str) -> ToolSet {
         let channel_policy = self.channels.get(channel);
-        let tools = self.source.tools(agent).into_iter().filter(|tool| {
-            let name = tool.spec().name;
-            agent.settings.tools.permits(&name)
-                && channel_policy.is_none_or(|policy| policy.permits(&name))
-        });
-        ToolSet::new(tools)
+        let tools = self
+            .source
+            .tools(agent)
+            .into_iter()
+            .map(|tool| {
+                let spec = tool.spec();
+                (tool, spec)
+            })
+            .filter(|(_, spec)| {
+                agent.settings.tools.permits(&spec.name)
+                    && channel_policy.is_none_or(|policy| policy.permits(&spec.name))
+            });
+        ToolSet::with_specs(tools)
     }
 }

@@ -1,7 +1,8 @@
 //! A fake OpenAI-compatible model that follows a fixed script with tools,
 //! through the daemon's real `openai` provider code: a message starting
 //! with `read ` calls `read_file` on the rest, one starting with `run `
-//! calls `exec` with the rest, anything else is echoed; when the last
+//! calls `exec` with the rest, one written `call <tool> <JSON arguments>`
+//! calls that tool, anything else is echoed; when the last
 //! message is a tool result, the answer is `The tool said: <result>`.
 //! The same script on every channel gives the same answer.
 
@@ -81,6 +82,14 @@ async fn completions(State(seen): State<Arc<Mutex<Seen>>>, Json(body): Json<Valu
             .find(|m| m["role"] == "user")
             .and_then(|m| m["content"].as_str())
             .unwrap_or_default();
+        let generic = user
+            .strip_prefix("call ")
+            .and_then(|rest| rest.split_once(' '))
+            .filter(|(tool, _)| offered.iter().any(|t| t == tool));
+        if let Some((tool, arguments)) = generic {
+            let arguments: Value = serde_json::from_str(arguments).expect("JSON arguments");
+            return sse(call(tool, arguments));
+        }
         match (user.strip_prefix("read "), user.strip_prefix("run ")) {
             (Some(path), _) if offered.iter().any(|t| t == "read_file") => {
                 call("read_file", json!({ "path": path }))
@@ -91,6 +100,10 @@ async fn completions(State(seen): State<Arc<Mutex<Seen>>>, Json(body): Json<Valu
             _ => text(&format!("echo: {user}")),
         }
     };
+    sse(frames)
+}
+
+fn sse(frames: String) -> Response {
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/event-stream")
