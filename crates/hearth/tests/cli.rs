@@ -185,3 +185,68 @@ fn channels_add_appends_a_valid_table_per_type_and_refuses_bad_requests() {
     }
     assert_eq!(std::fs::read_to_string(&config).unwrap(), written);
 }
+
+#[test]
+fn skills_list_shows_ready_and_gated_skills_with_the_reason() {
+    let dir = TestDir::new("skills");
+    let workspace = dir.path().join("ws");
+    let write = |name: &str, extra: &str| {
+        let folder = workspace.join("skills").join(name);
+        std::fs::create_dir_all(&folder).expect("mkdir");
+        std::fs::write(
+            folder.join("SKILL.md"),
+            format!(
+                "---\nname: {name}\ndescription: The {name} skill.\n{extra}---\nBody of {name}.\n"
+            ),
+        )
+        .expect("write");
+    };
+    write("weather", "");
+    write(
+        "deploy",
+        "requires:\n  bins: [surely-not-installed-tool]\n  env: [HEARTH_TEST_NO_SUCH_VAR]\n",
+    );
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[models.echo]\nprovider = \"echo\"\n[agents.main]\nmodel = \"echo\"\nworkspace = {}\n[tools]\nskills_dir = {}\n",
+            toml_string(&workspace),
+            toml_string(&dir.path().join("shared-skills")),
+        ),
+    )
+    .expect("write config");
+    let out = hearth(
+        dir.path(),
+        &["--config", config.to_str().unwrap(), "skills", "list"],
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("weather") && stdout.contains("ready"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("deploy") && stdout.contains("missing"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("surely-not-installed-tool"), "{stdout}");
+    assert!(stdout.contains("HEARTH_TEST_NO_SUCH_VAR"), "{stdout}");
+    let out = hearth(
+        dir.path(),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--json",
+            "skills",
+            "list",
+        ],
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let skills = listed[0]["skills"].as_array().expect("skills");
+    let ready: Vec<(&str, bool)> = skills
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["ready"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(ready, [("deploy", false), ("weather", true)]);
+}
