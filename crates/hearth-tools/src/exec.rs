@@ -302,7 +302,8 @@ async fn read_capped(pipe: Option<impl AsyncRead + Unpin>, limit: usize) -> Stri
     };
     let mut kept = Vec::new();
     let mut total = 0usize;
-    let mut buffer = [0u8; 8192];
+    // On the heap: two of these futures live in one call.
+    let mut buffer = vec![0u8; 8192];
     loop {
         match pipe.read(&mut buffer).await {
             Ok(0) | Err(_) => break,

@@ -453,7 +453,7 @@ async fn an_approved_request_is_answered_and_leaves_the_list() {
     };
     assert_eq!(pending.request.command, "rm -rf build");
     assert_eq!(pending.expires_at_ms - pending.created_at_ms, 60_000);
-    assert_eq!(broker.pending(), [pending.clone()]);
+    assert_eq!(broker.pending(), std::slice::from_ref(&pending));
     broker.resolve(&pending.id, true, "operator").unwrap();
     assert_eq!(
         waiter.await.unwrap(),
