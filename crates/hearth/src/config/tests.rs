@@ -428,3 +428,39 @@ fn a_bad_engine_table_names_the_model_and_the_field() {
     let error = crate::embedded::engine_config("local", &model, Path::new("/d")).unwrap_err();
     assert!(error.contains("slotz"), "{error}");
 }
+
+#[test]
+fn tools_hooks_and_mcp_tables_are_checked_before_anything_starts() {
+    let ok = format!(
+        "{MINIMAL}\n[tools.exec]\npolicy = \"allowlist\"\nallowlist = [\"ls\"]\n\
+         [tools.channels.gateway]\ndeny = [\"group:runtime\"]\nworking_message = \"Working…\"\n\
+         [[hooks.channels.gateway]]\nkind = \"redact\"\n\
+         [mcp.servers.files]\ncommand = \"mcp-server-filesystem\"\nargs = [\"/tmp\"]\n"
+    );
+    let (config, _dir) = load(&ok, &[]);
+    let config = config.unwrap();
+    assert_eq!(config.tools.exec.allowlist, ["ls"]);
+    assert_eq!(config.channel_hooks().unwrap().len(), 1);
+    assert!(config.mcp.servers.contains_key("files"));
+
+    let msg = load_err(
+        &format!(
+            "{MINIMAL}\n[tools.channels.nowhere]\ndeny = [\"exec\"]\n\
+             [tools.channels.gateway]\nallow = [\"group:shell\"]\n\
+             [tools.exec]\ntimeout_secs = 0\n\
+             [[hooks.channels.gateway]]\nkind = \"filter\"\naction = \"block\"\npatterns = [\"(\"]\n"
+        ),
+        &[],
+    );
+    for expected in [
+        "[tools.channels.nowhere] names no channel",
+        "[tools.channels.gateway] unknown tool group \"group:shell\"",
+        "[tools.exec] timeout_secs 0",
+        "[hooks.channels.gateway]",
+    ] {
+        assert!(msg.contains(expected), "{expected:?} not in {msg}");
+    }
+    // A typo inside [tools] is an unknown key, not a silent default.
+    let msg = load_err(&format!("{MINIMAL}\n[tools.exec]\npolicey = \"full\"\n"), &[]);
+    assert!(msg.contains("policey"), "{msg}");
+}
