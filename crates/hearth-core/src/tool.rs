@@ -97,7 +97,7 @@ pub trait Tool: Send + Sync + std::fmt::Debug {
 /// [`typed`] to get a [`Tool`].
 #[async_trait]
 pub trait TypedTool: Send + Sync + std::fmt::Debug + 'static {
-    type Args: JsonSchema + DeserializeOwned + Send;
+    type Args: JsonSchema + DeserializeOwned + Send + 'static;
     const NAME: &'static str;
     /// What the tool does, written for the model.
     fn description(&self) -> String;
@@ -174,7 +174,7 @@ impl<T: TypedTool> Tool for Typed<T> {
         ToolSpec {
             name: T::NAME.to_owned(),
             description: self.0.description(),
-            parameters: schema_for::<T::Args>(),
+            parameters: cached_schema::<T::Args>(),
         }
     }
 
@@ -189,6 +189,30 @@ impl<T: TypedTool> Tool for Typed<T> {
     fn max_duration(&self) -> Option<Duration> {
         self.0.max_duration()
     }
+}
+
+/// [`schema_for`], generated once per type: a turn asks every tool for its
+/// spec, and generating a schema costs far more than cloning it. Bounded by
+/// the number of argument types in the program.
+fn cached_schema<T: JsonSchema + 'static>() -> serde_json::Value {
+    use std::any::TypeId;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<TypeId, serde_json::Value>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(schema) = cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&TypeId::of::<T>())
+    {
+        return schema.clone();
+    }
+    let schema = schema_for::<T>();
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(TypeId::of::<T>(), schema.clone());
+    schema
 }
 
 /// The JSON Schema of `T`, inlined (no `$ref`s into `$defs` where it can be
@@ -231,6 +255,13 @@ mod tests {
     enum Mode {
         Text,
         Bytes,
+    }
+
+    #[test]
+    fn a_cached_schema_is_the_generated_one() {
+        assert_eq!(cached_schema::<Args>(), schema_for::<Args>());
+        assert_eq!(cached_schema::<Args>(), schema_for::<Args>());
+        assert_ne!(cached_schema::<Mode>(), cached_schema::<Args>());
     }
 
     #[test]

@@ -461,6 +461,9 @@ fn tools_hooks_and_mcp_tables_are_checked_before_anything_starts() {
         assert!(msg.contains(expected), "{expected:?} not in {msg}");
     }
     // A typo inside [tools] is an unknown key, not a silent default.
-    let msg = load_err(&format!("{MINIMAL}\n[tools.exec]\npolicey = \"full\"\n"), &[]);
+    let msg = load_err(
+        &format!("{MINIMAL}\n[tools.exec]\npolicey = \"full\"\n"),
+        &[],
+    );
     assert!(msg.contains("policey"), "{msg}");
 }
