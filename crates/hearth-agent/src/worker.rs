@@ -105,16 +105,13 @@ impl TurnObserver for Emitter<'_> {
         if let Some(status) = self.working.take() {
             // Through the outbox, keyed by the run: sent once even if the
             // run is resumed after a crash. Tracked, so shutdown waits.
-            let inner = self.inner.clone();
+            let runtime = crate::runtime::Runtime {
+                inner: self.inner.clone(),
+            };
+            let run_id = self.run_id.clone();
             self.inner.tasks.spawn(async move {
-                let run_id = status
-                    .idempotency_key
-                    .trim_end_matches(":working")
-                    .to_owned();
-                match inner.store.enqueue_outbound(&run_id, &status).await {
-                    Ok(Some(_)) => inner.outbox_wakeup.notify_one(),
-                    Ok(None) => {}
-                    Err(error) => tracing::warn!(%error, "could not queue the working status"),
+                if let Err(error) = runtime.send_message(&run_id, status).await {
+                    tracing::warn!(%error, "could not queue the working status");
                 }
             });
         }
