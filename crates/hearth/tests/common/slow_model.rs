@@ -51,27 +51,19 @@ impl SlowModel {
             pace,
             requests: Mutex::default(),
         });
-        let app = axum::Router::new()
-            .route("/v1/chat/completions", post(completions))
-            .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake model");
-        let addr = listener.local_addr().expect("fake model addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = serve(
+            axum::Router::new()
+                .route("/v1/chat/completions", post(completions))
+                .with_state(shared.clone()),
+        )
+        .await;
         SlowModel { addr, shared }
     }
 
     /// `[models.<name>]` pointing at this server, and `[agents.main]`
     /// using it.
     pub fn config(&self, name: &str) -> String {
-        format!(
-            "[models.{name}]\nprovider = \"openai\"\nbase_url = \"http://{addr}/v1\"\n\
-             model = \"slow\"\nmax_retries = 0\n\n[agents.main]\nmodel = \"{name}\"\n",
-            addr = self.addr
-        )
+        config(name, self.addr, "slow")
     }
 
     /// Requests seen so far per last-user-message text.
@@ -116,6 +108,28 @@ type Frames = futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>
 fn delta(text: &str) -> Bytes {
     let chunk = json!({ "object": "chat.completion.chunk", "choices": [{ "index": 0, "delta": { "content": text }, "finish_reason": null }] });
     Bytes::from(format!("data: {chunk}\n\n"))
+}
+
+/// Serves a fake model's `app` on a free loopback port until the test's
+/// runtime ends.
+pub async fn serve(app: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind fake model");
+    let addr = listener.local_addr().expect("fake model addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
+/// `[models.<name>]` for the OpenAI-compatible server at `addr`, and
+/// `[agents.main]` using it.
+pub fn config(name: &str, addr: SocketAddr, model: &str) -> String {
+    format!(
+        "[models.{name}]\nprovider = \"openai\"\nbase_url = \"http://{addr}/v1\"\n\
+         model = \"{model}\"\nmax_retries = 0\n\n[agents.main]\nmodel = \"{name}\"\n"
+    )
 }
 
 /// The pieces with a random pause before each, then the finish frames.

@@ -15,6 +15,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
+
+use super::slow_model::serve;
 use serde_json::{Value, json};
 
 #[derive(Debug, Default)]
@@ -32,26 +34,18 @@ pub struct ToolModel {
 impl ToolModel {
     pub async fn start() -> ToolModel {
         let seen = Arc::new(Mutex::new(Seen::default()));
-        let app = axum::Router::new()
-            .route("/v1/chat/completions", post(completions))
-            .with_state(seen.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake model");
-        let addr = listener.local_addr().expect("fake model addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = serve(
+            axum::Router::new()
+                .route("/v1/chat/completions", post(completions))
+                .with_state(seen.clone()),
+        )
+        .await;
         ToolModel { addr, seen }
     }
 
     /// `[models.<name>]` pointing here, and `[agents.main]` using it.
     pub fn config(&self, name: &str) -> String {
-        format!(
-            "[models.{name}]\nprovider = \"openai\"\nbase_url = \"http://{addr}/v1\"\n\
-             model = \"script\"\nmax_retries = 0\n\n[agents.main]\nmodel = \"{name}\"\n",
-            addr = self.addr
-        )
+        super::slow_model::config(name, self.addr, "script")
     }
 
     /// The tools offered, request by request.
